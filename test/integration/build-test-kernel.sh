@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Build (or reuse) the kpatch++ test kernel: Debian's linux-source-6.1 with
+# `make tinyconfig` + kernel/config.fragment, bzImage + modules, ready for
+# out-of-tree modules (make -C TREE M=DIR modules).
+#
+# Usage: build-test-kernel.sh [--print-dir]
+#   Final stdout line (the only line with --print-dir) is the tree path:
+#   ${KPP_CACHE_DIR:-~/.cache/kpatchpp}/kernels/<key>/linux
+# Environment: KPP_KERNEL_TARBALL (default /usr/src/linux-source-6.1.tar.xz),
+#   KPP_CACHE_DIR, KPP_JOBS (default nproc+1).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+fragment="$here/kernel/config.fragment"
+tarball=${KPP_KERNEL_TARBALL:-/usr/src/linux-source-6.1.tar.xz}
+cache_root=${KPP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kpatchpp}
+kernels="$cache_root/kernels"
+jobs=${KPP_JOBS:-$(($(nproc) + 1))}
+# Bump when the build recipe below changes in a way that changes the tree.
+recipe_version=1
+print_dir_only=0
+start=$SECONDS
+
+die() { echo "build-test-kernel: error: $*" >&2; exit 1; }
+
+# Progress goes to stderr so stdout stays machine-readable (the tree path).
+progress() { printf '[%4ds] %s\n' $((SECONDS - start)) "$*" >&2; }
+
+parse_args() {
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--print-dir) print_dir_only=1 ;;
+		-h | --help) sed -n '2,11p' "$0"; exit 0 ;;
+		*) die "unknown argument: $1" ;;
+		esac
+		shift
+	done
+}
+
+check_tools() {
+	local t
+	for t in tar xz gcc make flex bison bc perl flock sha256sum; do
+		command -v "$t" >/dev/null || die "'$t' not found; run scripts/setup.sh"
+	done
+	[ -r "$tarball" ] || die "$tarball missing; install linux-source-6.1 (scripts/setup.sh)"
+	[ -r "$fragment" ] || die "$fragment missing"
+	# objtool needs libelf headers; without them the build fails 2 minutes in.
+	[ -e /usr/include/gelf.h ] || die "libelf-dev missing (objtool needs it); run scripts/setup.sh"
+}
+
+# The key identifies the source (package version, size, mtime: hashing 138 MB
+# on every warm call would cost ~0.5 s), the fragment, the compiler and recipe.
+cache_key() {
+	local srcid pkgver
+	pkgver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || echo unknown)
+	srcid="$(basename "$tarball") $pkgver $(stat -c '%s %Y' "$tarball")"
+	{
+		echo "recipe $recipe_version"
+		echo "source $srcid"
+		echo "gcc $(gcc --version | head -n1)"
+		cat "$fragment"
+	} | sha256sum | cut -c1-16
+}
+
+# Run a step, appending its output to the log; on failure show the tail.
+run_logged() {
+	if ! "$@" >>"$log" 2>&1; then
+		tail -n 30 "$log" >&2
+		die "'$*' failed; full log: $log"
+	fi
+}
+
+# Every option the fragment asks for must be in the final .config with the
+# same value: olddefconfig silently drops options with unmet dependencies.
+verify_config() {
+	local config=$1 line opt want got bad=()
+	while IFS= read -r line; do
+		if [[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)=(.*)$ ]]; then
+			opt=${BASH_REMATCH[1]} want=${BASH_REMATCH[2]}
+		elif [[ $line =~ ^#\ (CONFIG_[A-Za-z0-9_]+)\ is\ not\ set$ ]]; then
+			opt=${BASH_REMATCH[1]} want=n
+		else
+			continue
+		fi
+		got=$(sed -n "s/^$opt=//p" "$config")
+		[ -n "$got" ] || got=n
+		[ "$got" = "$want" ] || bad+=("$opt (wanted $want, got $got)")
+	done <"$fragment"
+	if [ ${#bad[@]} -gt 0 ]; then
+		printf '  dropped/changed by olddefconfig: %s\n' "${bad[@]}" >&2
+		die "config fragment not honoured (unmet Kconfig dependencies?); see $config"
+	fi
+}
+
+configure_tree() {
+	local src=$1
+	progress "configuring (tinyconfig + fragment + olddefconfig)"
+	run_logged make -C "$src" ARCH=x86_64 tinyconfig
+	run_logged "$src/scripts/kconfig/merge_config.sh" -m -O "$src" "$src/.config" "$fragment"
+	run_logged make -C "$src" ARCH=x86_64 olddefconfig
+	verify_config "$src/.config"
+}
+
+build_tree() {
+	local src=$1
+	progress "building bzImage modules with -j$jobs (log: $log)"
+	run_logged make -C "$src" ARCH=x86_64 -j"$jobs" bzImage modules
+	progress "make modules_prepare"
+	run_logged make -C "$src" ARCH=x86_64 -j"$jobs" modules_prepare
+	[ -f "$src/arch/x86/boot/bzImage" ] || die "no bzImage after build; log: $log"
+	[ -f "$src/Module.symvers" ] || die "no Module.symvers after build; log: $log"
+}
+
+# Build into a temp dir inside the cache and rename it into place only when
+# complete, so an interrupted build never looks like a finished tree.
+build_fresh() {
+	local key=$1 tmp src
+	tmp=$(mktemp -d "$kernels/.tmp-$key.XXXXXX")
+	progress "cold build into $tmp"
+	progress "extracting $tarball"
+	run_logged tar -xf "$tarball" -C "$tmp"
+	src="$tmp/linux"
+	mv "$tmp"/linux-source-* "$src"
+	# An empty .scmversion makes setlocalversion skip any SCM probing, so the
+	# release string is exactly the Makefile version (no '+').
+	: >"$src/.scmversion"
+	configure_tree "$src"
+	build_tree "$src"
+	make -s -C "$src" kernelrelease >"$tmp/kernelrelease"
+	cp "$log" "$tmp/build.log"
+	mv -T "$tmp" "$kernels/$key"
+	progress "built $(cat "$kernels/$key/kernelrelease") in $((SECONDS - start))s"
+}
+
+main() {
+	parse_args "$@"
+	check_tools
+	mkdir -p "$kernels"
+	local key dir
+	key=$(cache_key)
+	dir="$kernels/$key"
+	log="$kernels/$key.build.log"
+	if [ ! -f "$dir/kernelrelease" ]; then
+		# Serialise concurrent callers; the winner builds, the rest reuse.
+		exec 9>"$kernels/$key.lock"
+		flock 9
+		if [ ! -f "$dir/kernelrelease" ]; then
+			rm -rf "$kernels/.tmp-$key".* "$dir"
+			: >"$log"
+			build_fresh "$key"
+		fi
+		exec 9>&-
+	fi
+	[ "$print_dir_only" = 1 ] || progress "kernel tree ready ($(cat "$dir/kernelrelease"))"
+	echo "$dir/linux"
+}
+
+main "$@"

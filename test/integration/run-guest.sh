@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Boot a kernel + initramfs (from make-initramfs.sh) under QEMU TCG and judge
+# the run from the serial console.
+#
+# Usage: run-guest.sh --kernel BZIMAGE --initrd INITRD --log LOG
+#                     [--timeout SECONDS] [--append "EXTRA CMDLINE"] [--verbose]
+# Exit 0 only if the guest printed "KPP-GUEST-END rc=0", at least one
+# "KPP-CHECK <name> PASS" line, no "KPP-CHECK ... FAIL" line, and the console
+# shows no oops, BUG:, WARNING:, Call Trace or panic.
+# KVM does not work on these machines (see kernel-test-facts.md): TCG only.
+set -euo pipefail
+
+kernel= initrd= log= timeout=180 append= verbose=${KPP_VERBOSE:-0}
+# Kernel messages that mean the run is not clean, whatever the checks said.
+bad_patterns='Oops|BUG:|WARNING:|Call Trace|Kernel panic|general protection fault|kernel BUG|RIP: |Unable to handle'
+
+die() { echo "run-guest: error: $*" >&2; exit 2; }
+
+usage() { sed -n '2,10p' "$0" >&2; exit 2; }
+
+parse_args() {
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--kernel) kernel=$2; shift ;;
+		--initrd) initrd=$2; shift ;;
+		--log) log=$2; shift ;;
+		--timeout) timeout=$2; shift ;;
+		--append) append=$2; shift ;;
+		--verbose) verbose=1 ;;
+		-h | --help) usage ;;
+		*) die "unknown argument: $1" ;;
+		esac
+		shift
+	done
+	[ -n "$kernel" ] && [ -n "$initrd" ] && [ -n "$log" ] || usage
+	[ -f "$kernel" ] || die "no kernel image: $kernel"
+	[ -f "$initrd" ] || die "no initrd: $initrd"
+	command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found; install qemu-system-x86"
+	command -v timeout >/dev/null || die "timeout (coreutils) not found"
+}
+
+# `timeout` sends TERM at the limit and KILL 5 s later, so QEMU never
+# outlives the test; stdin is /dev/null so QEMU cannot grab the terminal.
+boot() {
+	local cmdline="console=ttyS0 panic=-1 oops=panic loglevel=7 $append"
+	local -a qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1024
+		-nographic -no-reboot -kernel "$kernel" -initrd "$initrd"
+		-append "$cmdline")
+	mkdir -p "$(dirname "$log")"
+	if [ "$verbose" = 1 ]; then
+		timeout --kill-after=5 "$timeout" "${qemu[@]}" </dev/null 2>&1 | tee "$log" >&2 || true
+	else
+		timeout --kill-after=5 "$timeout" "${qemu[@]}" </dev/null >"$log" 2>&1 || true
+	fi
+}
+
+# Serial output has CRLF line ends; strip CRs before matching.
+judge() {
+	local clean pass fail problems=()
+	clean=$(tr -d '\r' <"$log")
+	pass=$(grep -c '^KPP-CHECK [^ ]* PASS' <<<"$clean" || true)
+	fail=$(grep -c '^KPP-CHECK [^ ]* FAIL' <<<"$clean" || true)
+	grep -q '^KPP-GUEST-END ' <<<"$clean" ||
+		problems+=("guest never reached the end marker (timeout ${timeout}s, hang or panic)")
+	if grep -q '^KPP-GUEST-END ' <<<"$clean" && ! grep -q '^KPP-GUEST-END rc=0$' <<<"$clean"; then
+		problems+=("guest script exited non-zero: $(grep '^KPP-GUEST-END' <<<"$clean")")
+	fi
+	[ "$fail" -eq 0 ] || problems+=("$fail check(s) failed")
+	[ "$pass" -gt 0 ] || problems+=("no check passed (did the guest script run any?)")
+	if grep -qE "$bad_patterns" <<<"$clean"; then
+		problems+=("kernel reported a problem: $(grep -m1 -E "$bad_patterns" <<<"$clean")")
+	fi
+	grep '^KPP-CHECK [^ ]* FAIL' <<<"$clean" >&2 || true
+	if [ ${#problems[@]} -gt 0 ]; then
+		printf 'run-guest: FAIL: %s\n' "${problems[@]}" >&2
+		echo "run-guest: console log: $log" >&2
+		return 1
+	fi
+	echo "run-guest: PASS ($pass checks, ${SECONDS}s wall) log: $log" >&2
+}
+
+main() {
+	parse_args "$@"
+	SECONDS=0
+	boot
+	judge
+}
+
+main "$@"
