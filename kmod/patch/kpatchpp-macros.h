@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Annotations for kpatch++ patch authors
+ *
+ * Include this header from a patched kernel source file (kpatch-build puts
+ * kmod/patch/ on the include path). Each macro emits a small static entry
+ * into a ".kpatchpp.*" section of the patched object; create-diff-object
+ * copies those sections (and the functions they point to) into the patch
+ * module, whose template (kpatchpp-template.c) reads them at load time.
+ *
+ * Callbacks (see Documentation/livepatch/callbacks.rst for when they run):
+ *
+ *	static int my_pre_patch(struct klp_object *obj) { return 0; }
+ *	KPATCH_PRE_PATCH_CALLBACK(my_pre_patch);
+ *
+ *	pre_patch returns 0 or a negative errno (which aborts the patching);
+ *	post_patch, pre_unpatch and post_unpatch return void. The callback
+ *	belongs to the object (vmlinux or a module) the annotated file is part
+ *	of. At most one callback of each kind per object.
+ *
+ * Other annotations:
+ *
+ *	KPATCH_FORCE_UNSAFE(fn)      fn's activeness check may be skipped
+ *	KPATCH_IGNORE_FUNCTION(fn)   changes to fn are not patched
+ *	KPATCH_IGNORE_SECTION(".s")  changes to section ".s" are not patched
+ *
+ * Shadow variables: call the kernel's klp_shadow_*() API (declared in
+ * <linux/livepatch.h>, included below) directly, for example:
+ *
+ *	#define MY_SHADOW_ID 1
+ *	struct my_extra { int counter; };
+ *
+ *	struct my_extra *ex = klp_shadow_get_or_alloc(obj_ptr, MY_SHADOW_ID,
+ *						      sizeof(*ex), GFP_ATOMIC,
+ *						      NULL, NULL);
+ *	...
+ *	klp_shadow_free(obj_ptr, MY_SHADOW_ID, NULL);
+ *
+ * The layouts below are an ABI shared with create-diff-object and the
+ * template; docs/patch-module.md describes them.
+ */
+#ifndef _KPATCHPP_MACROS_H
+#define _KPATCHPP_MACROS_H
+
+#include <linux/compiler.h>
+#include <linux/livepatch.h>
+#include <linux/types.h>
+
+/* One entry of .kpatchpp.funcs (48 bytes), written by create-diff-object. */
+struct kpp_patch_func {
+	unsigned long new_addr;
+	unsigned long old_size;
+	unsigned long new_size;
+	unsigned long sympos;
+	const char *old_name;
+	const char *objname;
+};
+
+/*
+ * One entry of a .kpatchpp.callbacks.* section (16 bytes). The template
+ * reads every kind through this generic view; the typed variants below let
+ * the compiler check the callback's signature.
+ */
+struct kpp_callback {
+	void *fn;
+	const char *objname;
+};
+
+struct kpp_pre_patch_callback {
+	int (*fn)(struct klp_object *obj);
+	const char *objname;
+};
+
+struct kpp_void_callback {
+	void (*fn)(struct klp_object *obj);
+	const char *objname;
+};
+
+/*
+ * The object an annotated file belongs to: a module's objects are built
+ * with -DMODULE and KBUILD_MODNAME names the module; anything else is part
+ * of vmlinux (where KBUILD_MODNAME names only the file), which is NULL.
+ */
+#ifdef MODULE
+#define __KPP_OBJNAME_DECL(id)						\
+	static const char id[] __used					\
+		__section(".kpatchpp.strings") = KBUILD_MODNAME
+#define __KPP_OBJNAME_REF(id) id
+#else
+/* Unreferenced, so the compiler drops it. */
+#define __KPP_OBJNAME_DECL(id) static const char id[] __maybe_unused = ""
+#define __KPP_OBJNAME_REF(id) NULL
+#endif
+
+#define __KPP_CALLBACK(kind, type, _fn, id)				\
+	__KPP_OBJNAME_DECL(__PASTE(id, _objname));			\
+	static struct type id __used					\
+		__section(".kpatchpp.callbacks." #kind) __aligned(8) = { \
+		.fn = _fn,						\
+		.objname = __KPP_OBJNAME_REF(__PASTE(id, _objname)),	\
+	}
+
+#define KPP_PRE_PATCH_CALLBACK(fn)					\
+	__KPP_CALLBACK(pre_patch, kpp_pre_patch_callback, fn,		\
+		       __UNIQUE_ID(kpp_pre_patch_))
+#define KPP_POST_PATCH_CALLBACK(fn)					\
+	__KPP_CALLBACK(post_patch, kpp_void_callback, fn,		\
+		       __UNIQUE_ID(kpp_post_patch_))
+#define KPP_PRE_UNPATCH_CALLBACK(fn)					\
+	__KPP_CALLBACK(pre_unpatch, kpp_void_callback, fn,		\
+		       __UNIQUE_ID(kpp_pre_unpatch_))
+#define KPP_POST_UNPATCH_CALLBACK(fn)					\
+	__KPP_CALLBACK(post_unpatch, kpp_void_callback, fn,		\
+		       __UNIQUE_ID(kpp_post_unpatch_))
+
+/* Pointers to functions, one 8-byte entry per annotation. */
+#define __KPP_FUNC_LIST(secname, fn, id)				\
+	static void *id __used __section(secname) __aligned(8) = (void *)(fn)
+
+#define KPP_FORCE_UNSAFE(fn)						\
+	__KPP_FUNC_LIST(".kpatchpp.force", fn, __UNIQUE_ID(kpp_force_))
+#define KPP_IGNORE_FUNCTION(fn)						\
+	__KPP_FUNC_LIST(".kpatchpp.ignore.functions", fn,		\
+			__UNIQUE_ID(kpp_ignore_func_))
+#define KPP_IGNORE_SECTION(name)					\
+	static const char *__UNIQUE_ID(kpp_ignore_sec_) __used		\
+		__section(".kpatchpp.ignore.sections") __aligned(8) = (name)
+
+/* The names kpatch users know. */
+#define KPATCH_PRE_PATCH_CALLBACK(fn)	KPP_PRE_PATCH_CALLBACK(fn)
+#define KPATCH_POST_PATCH_CALLBACK(fn)	KPP_POST_PATCH_CALLBACK(fn)
+#define KPATCH_PRE_UNPATCH_CALLBACK(fn)	KPP_PRE_UNPATCH_CALLBACK(fn)
+#define KPATCH_POST_UNPATCH_CALLBACK(fn) KPP_POST_UNPATCH_CALLBACK(fn)
+#define KPATCH_FORCE_UNSAFE(fn)		KPP_FORCE_UNSAFE(fn)
+#define KPATCH_IGNORE_FUNCTION(fn)	KPP_IGNORE_FUNCTION(fn)
+#define KPATCH_IGNORE_SECTION(name)	KPP_IGNORE_SECTION(name)
+
+#endif /* _KPATCHPP_MACROS_H */
