@@ -1,0 +1,149 @@
+// x86_64: instruction details the diff engine depends on.
+#include "create-diff-object/arch.h"
+#include "libkpp/error.h"
+
+#include <algorithm>
+#include <array>
+
+namespace kpp::diff {
+namespace {
+
+using elf::Relocation;
+using elf::Section;
+
+// Helpers whose (file, line) or (line) arguments change whenever an edit
+// earlier in the file moves them, without any change in behaviour.
+constexpr std::array kLineTakingCalls = {
+    std::string_view("__might_sleep"),   std::string_view("__might_fault"),
+    std::string_view("__might_resched"), std::string_view("__cant_sleep"),
+    std::string_view("__cant_migrate"),  std::string_view("__warn_printk"),
+    std::string_view("warn_slowpath_fmt"), std::string_view("lockdep_rcu_suspicious"),
+    std::string_view("__kasan_report"),
+};
+
+// How many immediate bytes follow the 32-bit displacement of a
+// RIP-relative operand whose ModRM byte sits just before the displacement.
+int immediate_after_displacement(const std::vector<uint8_t> &code, uint64_t disp_offset) {
+    if (disp_offset < 2)
+        return 0;
+    uint8_t modrm = code[disp_offset - 1];
+    if ((modrm & 0xc7) != 0x05) // not mod=00 rm=101 (RIP-relative)
+        return 0;
+    uint8_t opcode = code[disp_offset - 2];
+    bool two_byte = disp_offset >= 3 && code[disp_offset - 3] == 0x0f;
+    bool operand16 = disp_offset >= 3 && code[disp_offset - 3] == 0x66;
+    int reg = (modrm >> 3) & 7;
+    if (two_byte)
+        return opcode == 0xba ? 1 : 0; // bt/bts/btr/btc $imm8
+    switch (opcode) {
+    case 0x80: case 0x82: case 0x83: case 0xc0: case 0xc1: case 0xc6:
+        return 1;
+    case 0x81: case 0xc7:
+        return operand16 ? 2 : 4;
+    case 0xf6:
+        return reg == 0 ? 1 : 0; // test $imm8
+    case 0xf7:
+        return reg == 0 ? (operand16 ? 2 : 4) : 0;
+    case 0x69:
+        return operand16 ? 2 : 4;
+    case 0x6b:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+bool calls_line_taking_helper(const Section &text, uint64_t from, uint64_t window) {
+    if (!text.rela)
+        return false;
+    for (const Relocation &r : text.rela->relocs) {
+        if (r.offset < from || r.offset > from + window)
+            continue;
+        std::string_view name = r.sym->name;
+        if (std::find(kLineTakingCalls.begin(), kLineTakingCalls.end(), name) !=
+            kLineTakingCalls.end())
+            return true;
+    }
+    return false;
+}
+
+// Is [begin, end) inside the imm32 of "mov $imm32, %esi/%edx/%ecx" that is
+// followed closely by a call to a helper taking a line number?
+bool is_line_immediate(const Section &text, uint64_t begin, uint64_t end) {
+    const auto &code = text.data;
+    for (uint64_t back = 1; back <= 4 && back <= begin; back++) {
+        uint64_t op = begin - back;
+        uint8_t b = code[op];
+        if (b != 0xbe && b != 0xba && b != 0xb9)
+            continue;
+        if (end > op + 5)
+            continue;
+        if (calls_line_taking_helper(text, op + 5, 48))
+            return true;
+    }
+    return false;
+}
+
+class X86_64 final : public Arch {
+public:
+    std::string_view name() const override { return "x86_64"; }
+
+    int64_t target_offset(const Section &sec, const Relocation &rel) const override {
+        if (!is_pc_relative(rel.type))
+            return rel.addend;
+        if (!sec.is_text())
+            return rel.addend; // data: ".long sym - ." points exactly at sym+addend
+        // In code the CPU adds the address of the next instruction.
+        return rel.addend + 4 + immediate_after_displacement(sec.data, rel.offset);
+    }
+
+    bool has_ftrace_hook(const Section &text) const override {
+        if (!text.rela)
+            return false;
+        for (const Relocation &r : text.rela->relocs) {
+            // "call __fentry__" at entry, or after a 4-byte ENDBR64.
+            if ((r.offset == 1 || r.offset == 5) && r.sym->name == "__fentry__")
+                return true;
+        }
+        return false;
+    }
+
+    bool differs_only_in_line_numbers(const Section &orig, const Section &patched) const override {
+        if (orig.data.size() != patched.data.size())
+            return false;
+        const auto &a = orig.data;
+        const auto &b = patched.data;
+        bool any = false;
+        for (uint64_t i = 0; i < a.size();) {
+            if (a[i] == b[i]) {
+                i++;
+                continue;
+            }
+            uint64_t end = i;
+            while (end < a.size() && a[end] != b[end])
+                end++;
+            if (!is_line_immediate(orig, i, end) || !is_line_immediate(patched, i, end))
+                return false;
+            any = true;
+            i = end;
+        }
+        return any;
+    }
+
+    uint32_t absolute64() const override { return R_X86_64_64; }
+
+    bool is_pc_relative(uint32_t type) const override {
+        return type == R_X86_64_PC32 || type == R_X86_64_PLT32 || type == R_X86_64_PC64;
+    }
+};
+
+} // namespace
+
+const Arch &Arch::for_object(const elf::Object &obj) {
+    static const X86_64 x86_64;
+    if (obj.machine == EM_X86_64)
+        return x86_64;
+    throw Error("{}: machine {} is not supported (supported: x86_64)", obj.path, obj.machine);
+}
+
+} // namespace kpp::diff

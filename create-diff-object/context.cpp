@@ -1,0 +1,48 @@
+// Look-ups over the patched object that several passes share.
+#include "create-diff-object/context.h"
+#include "create-diff-object/sections.h"
+
+#include <algorithm>
+
+namespace kpp::diff {
+
+Symbol *symbol_at(const Context &ctx, const Section &sec, int64_t offset) {
+    auto it = ctx.symbols_in.find(&sec);
+    if (it == ctx.symbols_in.end())
+        return nullptr;
+    const auto &syms = it->second; // sorted by value
+    auto after = std::upper_bound(syms.begin(), syms.end(), offset,
+                                  [](int64_t off, const Symbol *s) {
+                                      return off < static_cast<int64_t>(s->value);
+                                  });
+    if (after == syms.begin())
+        return nullptr;
+    Symbol *sym = *(after - 1);
+    int64_t end = static_cast<int64_t>(sym->value + std::max<uint64_t>(sym->size, 1));
+    return offset < end ? sym : nullptr;
+}
+
+Target resolve_target(const Context &ctx, const Section &from, const Relocation &rel) {
+    Symbol *sym = rel.sym;
+    if (!sym->is_section() || !sym->sec)
+        return {sym, ctx.arch.target_offset(from, rel)};
+    int64_t offset = ctx.arch.target_offset(from, rel);
+    Section *sec = sym->sec;
+    if (sec->owner)
+        return {sec->owner, offset - static_cast<int64_t>(sec->owner->value)};
+    if (!is_string_section(*sec))
+        if (Symbol *inside = symbol_at(ctx, *sec, offset))
+            return {inside, offset - static_cast<int64_t>(inside->value)};
+    return {sym, offset};
+}
+
+void index_symbols_by_section(Context &ctx) {
+    for (auto &sym : ctx.patched->symbols)
+        if (sym->sec && (sym->is_func() || sym->is_object()))
+            ctx.symbols_in[sym->sec].push_back(sym.get());
+    for (auto &[sec, syms] : ctx.symbols_in)
+        std::stable_sort(syms.begin(), syms.end(),
+                         [](const Symbol *a, const Symbol *b) { return a->value < b->value; });
+}
+
+} // namespace kpp::diff

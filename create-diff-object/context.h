@@ -1,0 +1,63 @@
+// State shared by the create-diff-object passes: the two objects, what is
+// known about the running kernel, and what the passes found so far.
+#pragma once
+
+#include "create-diff-object/arch.h"
+#include "create-diff-object/diff.h"
+#include "create-diff-object/kernel_symbols.h"
+#include "libkpp/elf/object.h"
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace kpp::diff {
+
+using elf::Object;
+using elf::Relocation;
+using elf::Section;
+using elf::Status;
+using elf::Symbol;
+
+// Why a function is part of the patch, for the report.
+struct ChangeReason {
+    Symbol *func = nullptr; // in the patched object
+    std::string why;
+};
+
+struct Context {
+    const Options &options;
+    const Arch &arch;
+    std::unique_ptr<Object> orig;
+    std::unique_ptr<Object> patched;
+    const KernelSymbols *kernel = nullptr; // the parent's symbol table
+    const ExportedSymbols *exported = nullptr;
+    std::string object_name; // file name of the object, for messages
+
+    // Sections of the patched object that hold only special statics.
+    std::unordered_set<const Section *> special_static_sections;
+
+    // The named symbols of each patched section, by address.
+    std::unordered_map<const Section *, std::vector<Symbol *>> symbols_in;
+
+    std::vector<ChangeReason> changes;   // changed and new functions
+    std::vector<std::string> ignored;    // functions whose changes the author ignored
+    std::vector<std::string> line_only;  // functions whose only change is a __LINE__ value
+};
+
+// Fills Context::symbols_in.
+void index_symbols_by_section(Context &ctx);
+// The function or object of sec that covers offset, if any.
+Symbol *symbol_at(const Context &ctx, const Section &sec, int64_t offset);
+
+// What a relocation in `from` really points at: the function or object
+// under a section symbol where there is one, and the offset inside it.
+struct Target {
+    Symbol *sym = nullptr;
+    int64_t offset = 0; // inside sym (or inside the section for a section symbol)
+};
+Target resolve_target(const Context &ctx, const Section &from, const Relocation &rel);
+
+} // namespace kpp::diff

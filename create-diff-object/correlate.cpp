@@ -1,0 +1,172 @@
+// Pass: correlate. Pair every section and symbol of the patched object with
+// its counterpart in the original (twin), and bind .cold/.part pieces to the
+// function they belong to.
+#include "create-diff-object/passes.h"
+#include "create-diff-object/names.h"
+#include "create-diff-object/sections.h"
+#include "libkpp/log.h"
+
+#include <unordered_map>
+
+namespace kpp::diff {
+namespace {
+
+bool correlatable(const Symbol &sym) {
+    return !sym.is_section() && !sym.is_file() && !sym.name.empty() && !sym.twin &&
+           !is_special_static(sym.name);
+}
+
+void pair(Symbol *a, Symbol *b) {
+    a->twin = b;
+    b->twin = a;
+}
+
+using SymbolIndex = std::unordered_map<std::string, std::vector<Symbol *>>;
+
+SymbolIndex index_by(const Object &obj, bool stable) {
+    SymbolIndex index;
+    for (const auto &sym : obj.symbols)
+        if (correlatable(*sym))
+            index[stable ? stable_name(sym->name) : sym->name].push_back(sym.get());
+    return index;
+}
+
+bool same_kind(const Symbol &a, const Symbol &b) {
+    return a.type == b.type && a.is_local() == b.is_local() &&
+           (a.sec == nullptr) == (b.sec == nullptr);
+}
+
+// The functions that refer to each symbol, by their stable names: how two
+// renumbered static locals (count.1 / count.4) are told apart when two
+// functions each have one.
+std::unordered_map<const Symbol *, std::vector<std::string>> users_of(const Object &obj) {
+    std::unordered_map<const Symbol *, std::vector<std::string>> users;
+    for (const auto &sec : obj.sections) {
+        if (!sec->is_rela() || !sec->base->owner || !sec->base->is_text())
+            continue;
+        std::string user = stable_name(sec->base->owner->name);
+        for (const Relocation &r : sec->relocs) {
+            const Symbol *target = r.sym->is_section() && r.sym->sec && r.sym->sec->owner
+                                       ? r.sym->sec->owner
+                                       : r.sym;
+            users[target].push_back(user);
+        }
+    }
+    return users;
+}
+
+bool share_a_user(const std::vector<std::string> &a, const std::vector<std::string> &b) {
+    for (const auto &x : a)
+        for (const auto &y : b)
+            if (x == y)
+                return true;
+    return false;
+}
+
+void correlate_symbols(Context &ctx) {
+    // Same name first: most symbols keep theirs.
+    SymbolIndex orig_by_name = index_by(*ctx.orig, false);
+    for (const auto &owned : ctx.patched->symbols) {
+        Symbol *sym = owned.get();
+        if (!correlatable(*sym))
+            continue;
+        auto it = orig_by_name.find(sym->name);
+        if (it == orig_by_name.end())
+            continue;
+        for (Symbol *cand : it->second) {
+            if (!cand->twin && same_kind(*cand, *sym)) {
+                pair(sym, cand);
+                break;
+            }
+        }
+    }
+    // Then GCC-renumbered names, told apart by the functions using them.
+    SymbolIndex orig_by_stable = index_by(*ctx.orig, true);
+    SymbolIndex patched_by_stable = index_by(*ctx.patched, true);
+    auto orig_users = users_of(*ctx.orig);
+    auto patched_users = users_of(*ctx.patched);
+    for (auto &[name, patched_syms] : patched_by_stable) {
+        auto it = orig_by_stable.find(name);
+        if (it == orig_by_stable.end())
+            continue;
+        std::vector<Symbol *> &orig_syms = it->second;
+        for (Symbol *sym : patched_syms) {
+            std::vector<Symbol *> fits;
+            for (Symbol *cand : orig_syms)
+                if (!cand->twin && same_kind(*cand, *sym))
+                    fits.push_back(cand);
+            if (fits.size() > 1 && sym->is_object()) {
+                std::erase_if(fits, [&](Symbol *cand) {
+                    return !share_a_user(orig_users[cand], patched_users[sym]);
+                });
+            }
+            if (fits.size() == 1 && !sym->twin) {
+                log::debug("correlated {} with {}", sym->name, fits[0]->name);
+                pair(sym, fits[0]);
+            }
+        }
+    }
+}
+
+void bind_children(Object &obj) {
+    std::unordered_map<std::string_view, Symbol *> funcs;
+    for (const auto &sym : obj.symbols)
+        if (sym->is_func() && sym->sec)
+            funcs.emplace(sym->name, sym.get());
+    for (const auto &owned : obj.symbols) {
+        Symbol *sym = owned.get();
+        if (!sym->is_func() || !sym->sec)
+            continue;
+        std::string_view parent = parent_function_name(sym->name);
+        if (parent.empty())
+            continue;
+        auto it = funcs.find(parent);
+        if (it == funcs.end())
+            continue;
+        sym->parent = it->second;
+        it->second->children.push_back(sym);
+    }
+}
+
+void correlate_sections(Context &ctx) {
+    std::unordered_map<std::string, std::vector<Section *>> orig_by_stable;
+    for (const auto &sec : ctx.orig->sections)
+        if (!sec->name.empty() && !sec->is_rela())
+            orig_by_stable[stable_name(sec->name)].push_back(sec.get());
+    for (const auto &owned : ctx.patched->sections) {
+        Section *sec = owned.get();
+        if (sec->name.empty() || sec->is_rela())
+            continue;
+        Section *twin = nullptr;
+        if (sec->owner && sec->owner->twin && sec->owner->twin->sec &&
+            sec->owner->twin->sec->owner == sec->owner->twin)
+            twin = sec->owner->twin->sec;
+        else if (sec->owner && is_special_static(sec->owner->name))
+            continue; // a per-call-site object's section: always new
+        else if (Section *same = ctx.orig->find_section(sec->name); same && !same->twin)
+            twin = same;
+        else if (auto it = orig_by_stable.find(stable_name(sec->name));
+                 it != orig_by_stable.end() && it->second.size() == 1 && !it->second[0]->twin)
+            twin = it->second[0];
+        if (!twin || twin->twin)
+            continue;
+        sec->twin = twin;
+        twin->twin = sec;
+        if (sec->secsym && twin->secsym) {
+            sec->secsym->twin = twin->secsym;
+            twin->secsym->twin = sec->secsym;
+        }
+    }
+}
+
+} // namespace
+
+void correlate(Context &ctx) {
+    ctx.special_static_sections = special_static_sections(*ctx.patched);
+    bind_children(*ctx.orig);
+    bind_children(*ctx.patched);
+    correlate_symbols(ctx);
+    correlate_sections(ctx);
+}
+
+} // namespace kpp::diff

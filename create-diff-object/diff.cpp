@@ -1,0 +1,91 @@
+// diff_objects(): the create-diff-object pipeline, pass by pass.
+#include "create-diff-object/diff.h"
+#include "create-diff-object/passes.h"
+#include "create-diff-object/special_sections.h"
+#include "libkpp/error.h"
+#include "libkpp/log.h"
+
+#include <filesystem>
+#include <fstream>
+
+namespace kpp::diff {
+namespace {
+
+std::unique_ptr<Object> read_kernel_object(const std::string &path, const char *role) {
+    auto obj = Object::read(path);
+    if (obj->file_type != ET_REL)
+        throw Error("{}: the {} object must be a relocatable object (.o), not a linked file",
+                    path, role);
+    bool has_symtab = obj->symbols.size() > 1;
+    if (!has_symtab)
+        throw Error("{}: the {} object has no symbol table (stripped?)", path, role);
+    return obj;
+}
+
+nlohmann::json build_report(const Context &ctx) {
+    nlohmann::json report;
+    report["object"] = ctx.object_name;
+    report["parent"] = ctx.options.parent_name;
+    report["functions"] = nlohmann::json::array();
+    for (const ChangeReason &c : ctx.changes) {
+        report["functions"].push_back({{"name", c.func->name},
+                                       {"status", c.func->status == Status::New ? "new" : "changed"},
+                                       {"reason", c.why}});
+    }
+    report["line_number_only"] = ctx.line_only;
+    report["ignored"] = ctx.ignored;
+    return report;
+}
+
+void write_report(const std::string &path, const nlohmann::json &report) {
+    if (path.empty())
+        return;
+    std::ofstream out(path);
+    if (!out)
+        throw Error("{}: cannot write the report", path);
+    out << report.dump(2) << '\n';
+}
+
+} // namespace
+
+Result diff_objects(const Options &options) {
+    auto orig = read_kernel_object(options.orig_path, "original");
+    auto patched = read_kernel_object(options.patched_path, "patched");
+    const Arch &arch = Arch::for_object(*patched);
+    if (orig->machine != patched->machine)
+        throw Error("{} and {} are built for different machines", options.orig_path,
+                    options.patched_path);
+    KernelSymbols kernel = KernelSymbols::load(options.parent_symtab);
+    ExportedSymbols exported = ExportedSymbols::load(options.symvers_path);
+
+    Context ctx{options, arch, std::move(orig), std::move(patched)};
+    ctx.kernel = &kernel;
+    ctx.exported = &exported;
+    ctx.object_name = std::filesystem::path(options.orig_path).filename().string();
+    index_symbols_by_section(ctx);
+
+    Result result;
+    try {
+        correlate(ctx);
+        compare(ctx);
+        include_changed(ctx);
+        if (!ctx.changes.empty()) {
+            KeptEntries kept;
+            select_special_entries(ctx, kept);
+            write_output(ctx, kept);
+        }
+    } catch (const Refusal &refusal) {
+        nlohmann::json report = build_report(ctx);
+        report["refused"] = refusal.what();
+        write_report(options.report_path, report);
+        throw;
+    }
+    result.changed = !ctx.changes.empty();
+    for (const ChangeReason &c : ctx.changes)
+        result.functions.push_back({c.func->name, c.func->status == Status::New, c.why});
+    result.report = build_report(ctx);
+    write_report(options.report_path, result.report);
+    return result;
+}
+
+} // namespace kpp::diff

@@ -1,0 +1,134 @@
+// Pass: include. Choose the changed and new functions, then everything they
+// reference that the running kernel lacks: new data, string literals, the
+// per-call-site statics of kernel macros. Unchanged functions and data stay
+// in the kernel and become references to it.
+#include "create-diff-object/passes.h"
+#include "create-diff-object/names.h"
+#include "create-diff-object/sections.h"
+#include "create-diff-object/special_sections.h"
+#include "libkpp/error.h"
+#include "libkpp/log.h"
+
+#include <algorithm>
+
+namespace kpp::diff {
+namespace {
+
+void include_function(Context &ctx, Symbol *func, std::string why) {
+    if (func->include)
+        return;
+    func->include = true;
+    func->sec->include = true;
+    ctx.changes.push_back({func, std::move(why)});
+    for (Symbol *child : func->children)
+        include_function(ctx, child, "part of " + func->name);
+}
+
+// Whether what a relocation points at must travel with the patch.
+bool needs_copy(const Context &ctx, const Symbol &target, const Section &sec) {
+    if (is_string_section(sec) || ctx.special_static_sections.contains(&sec) ||
+        is_author_section(sec))
+        return true;
+    if (!target.is_section())
+        return target.status == Status::New || is_special_static(target.name);
+    if (sec.owner)
+        return sec.owner->status == Status::New;
+    // Code without a function of its own (.altinstr_replacement, .fixup)
+    // belongs to the special-section entries that point at it.
+    if (sec.is_text())
+        return true;
+    return sec.status == Status::New;
+}
+
+// A part of a section whose references are still to be followed.
+struct Pending {
+    Section *sec;
+    uint64_t begin, end;
+};
+
+Pending whole(Section *sec) { return {sec, 0, sec->size()}; }
+Pending just(Symbol *object) {
+    return {object->sec, object->value, object->value + std::max<uint64_t>(object->size, 1)};
+}
+
+void mark(Context &ctx, const Section &from, const Relocation &rel, std::vector<Pending> &work) {
+    Symbol *target = resolve_target(ctx, from, rel).sym;
+    Section *sec = target->sec;
+    if (!sec || !needs_copy(ctx, *target, *sec))
+        return;
+    if (sec->is_text() && sec->owner && sec->owner->is_func()) {
+        // A new function reached from a changed one.
+        if (!sec->include) {
+            include_function(ctx, sec->owner, "new function, called by the patch");
+            work.push_back(whole(sec));
+        }
+        return;
+    }
+    // A named object in a shared section (a dynamic debug descriptor in
+    // __dyndbg) goes alone; anything else goes as a whole section.
+    bool shared = !target->is_section() && sec->owner != target && !is_string_section(*sec);
+    if (shared) {
+        if (!target->include) {
+            target->include = true;
+            work.push_back(just(target));
+        }
+        return;
+    }
+    if (!sec->include) {
+        sec->include = true;
+        if (sec->owner)
+            sec->owner->include = true;
+        work.push_back(whole(sec));
+    }
+}
+
+} // namespace
+
+void include_changed(Context &ctx) {
+    for (auto &owned : ctx.patched->symbols) {
+        Symbol *sym = owned.get();
+        if (!sym->is_func() || !sym->sec || sym->parent || is_init_section(*sym->sec))
+            continue;
+        if (sym->status == Status::Changed) {
+            if (!ctx.arch.has_ftrace_hook(*sym->sec))
+                throw Refusal("{}: function {} changed but has no ftrace hook (no call to "
+                              "__fentry__: notrace, or built without -mfentry), so the "
+                              "running kernel cannot be redirected to the new version",
+                              ctx.object_name, sym->name);
+            include_function(ctx, sym, "changed");
+        } else if (sym->status == Status::New && !sym->is_local()) {
+            include_function(ctx, sym, "new function");
+        }
+    }
+    for (auto &owned : ctx.patched->sections)
+        if (is_author_section(*owned))
+            owned->include = true;
+    include_references(ctx, nullptr);
+}
+
+void include_references(Context &ctx, const KeptEntries *kept) {
+    std::vector<Pending> work;
+    for (auto &owned : ctx.patched->sections)
+        if (owned->include)
+            work.push_back(whole(owned.get()));
+    for (auto &owned : ctx.patched->symbols)
+        if (owned->include && owned->sec && !owned->sec->include)
+            work.push_back(just(owned.get()));
+    if (kept)
+        for (const auto &[sec, ranges] : kept->ranges)
+            for (const Range &r : ranges)
+                work.push_back({const_cast<Section *>(sec), r.offset, r.offset + r.size});
+    while (!work.empty()) {
+        Pending item = work.back();
+        work.pop_back();
+        if (!item.sec->rela)
+            continue;
+        const auto &relocs = item.sec->rela->relocs;
+        auto first = std::lower_bound(relocs.begin(), relocs.end(), item.begin,
+                                      [](const Relocation &r, uint64_t off) { return r.offset < off; });
+        for (auto it = first; it != relocs.end() && it->offset < item.end; ++it)
+            mark(ctx, *item.sec, *it, work);
+    }
+}
+
+} // namespace kpp::diff

@@ -1,0 +1,200 @@
+#include "create-diff-object/kernel_symbols.h"
+#include "libkpp/error.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+namespace kpp::diff {
+namespace {
+
+bool looks_like_elf(const std::string &path) {
+    std::ifstream in(path, std::ios::binary);
+    char magic[4] = {};
+    in.read(magic, 4);
+    return in.gcount() == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' &&
+           magic[3] == 'F';
+}
+
+uint8_t type_from_text(std::string_view t) {
+    if (t == "FUNC")
+        return STT_FUNC;
+    if (t == "OBJECT")
+        return STT_OBJECT;
+    if (t == "FILE")
+        return STT_FILE;
+    if (t == "SECTION")
+        return STT_SECTION;
+    return STT_NOTYPE;
+}
+
+// One row of `readelf -s --wide`:
+//   Num: Value Size Type Bind Vis Ndx Name
+// (ppc64le adds "[<localentry>: 8]" after Vis; it is dropped.)
+std::optional<KernelSymbol> parse_readelf_row(const std::string &line) {
+    std::istringstream in(line);
+    std::vector<std::string> fields;
+    for (std::string f; in >> f;)
+        fields.push_back(f);
+    if (fields.size() < 7 || fields[0].empty() || fields[0].back() != ':')
+        return std::nullopt;
+    if (!std::all_of(fields[0].begin(), fields[0].end() - 1, ::isdigit))
+        return std::nullopt;
+    std::erase_if(fields, [](const std::string &f) { return f.starts_with("[<") || f == "8]"; });
+    KernelSymbol sym;
+    sym.address = std::stoull(fields[1], nullptr, 16);
+    sym.size = fields[2].starts_with("0x") ? std::stoull(fields[2], nullptr, 16)
+                                            : std::stoull(fields[2]);
+    sym.type = type_from_text(fields[3]);
+    sym.local = fields[4] == "LOCAL";
+    sym.defined = fields[6] != "UND";
+    if (fields.size() > 7)
+        sym.name = fields[7];
+    return sym;
+}
+
+} // namespace
+
+void KernelSymbols::add(KernelSymbol sym) {
+    if (sym.type == STT_FILE) {
+        groups_.back().end = symbols_.size();
+        groups_.push_back({sym.name, symbols_.size(), symbols_.size()});
+    }
+    sym.file_group = groups_.size() - 1;
+    symbols_.push_back(std::move(sym));
+}
+
+void KernelSymbols::build_index() {
+    groups_.back().end = symbols_.size();
+    by_name_.reserve(symbols_.size());
+    for (size_t i = 0; i < symbols_.size(); i++) {
+        const KernelSymbol &s = symbols_[i];
+        if (!s.name.empty() && s.type != STT_FILE && s.type != STT_SECTION)
+            by_name_[s.name].push_back(i);
+    }
+}
+
+KernelSymbols KernelSymbols::load(const std::string &path) {
+    KernelSymbols table;
+    table.groups_.push_back({"", 0, 0});
+    if (looks_like_elf(path)) {
+        auto obj = elf::Object::read_symbols(path);
+        table.symbols_.reserve(obj->symbols.size());
+        for (size_t i = 1; i < obj->symbols.size(); i++) {
+            const elf::Symbol &s = *obj->symbols[i];
+            table.add({s.name, s.value, s.size, s.type, s.is_local(),
+                       s.sec != nullptr || s.shndx == SHN_ABS, 0});
+        }
+    } else {
+        std::ifstream in(path);
+        if (!in)
+            throw Error("{}: cannot open the parent's symbol table", path);
+        for (std::string line; std::getline(in, line);)
+            if (auto sym = parse_readelf_row(line))
+                table.add(std::move(*sym));
+        if (table.symbols_.empty())
+            throw Error("{}: neither an ELF file nor `readelf -s --wide` output", path);
+    }
+    table.build_index();
+    return table;
+}
+
+size_t KernelSymbols::group_of(const elf::Object &obj) const {
+    std::string file;
+    std::vector<std::string_view> locals;
+    for (const auto &sym : obj.symbols) {
+        if (sym->is_file() && file.empty())
+            file = sym->name;
+        else if (sym->is_local() && sym->sec && (sym->is_func() || sym->is_object()))
+            locals.push_back(sym->name);
+    }
+    // Several files may share a base name (core.c); the right group is the
+    // one that holds the most of this object's local symbols.
+    size_t best = 0, best_score = 0;
+    bool tie = false;
+    for (size_t g = 1; g < groups_.size(); g++) {
+        if (groups_[g].file != file)
+            continue;
+        size_t score = 0;
+        for (std::string_view name : locals) {
+            auto it = by_name_.find(name);
+            if (it == by_name_.end())
+                continue;
+            score += std::any_of(it->second.begin(), it->second.end(),
+                                 [&](size_t i) { return symbols_[i].file_group == g; });
+        }
+        if (best == 0 || score > best_score) {
+            best = g;
+            best_score = score;
+            tie = false;
+        } else if (score == best_score) {
+            tie = true;
+        }
+    }
+    if (best == 0) {
+        if (locals.empty())
+            return 0; // nothing local to place
+        throw Error("{}: the parent's symbol table has no FILE symbol for {}; is it the right "
+                    "vmlinux or module?",
+                    obj.path, file.empty() ? "this object" : file);
+    }
+    if (tie && !locals.empty())
+        throw Error("{}: {} matches several FILE groups in the parent's symbol table equally well",
+                    obj.path, file);
+    return best;
+}
+
+std::optional<KernelSymbols::Position> KernelSymbols::find(std::string_view name, bool local,
+                                                            size_t group) const {
+    auto it = by_name_.find(name);
+    if (it == by_name_.end())
+        return std::nullopt;
+    std::vector<size_t> defined;
+    for (size_t i : it->second)
+        if (symbols_[i].defined)
+            defined.push_back(i);
+    if (defined.empty())
+        return std::nullopt;
+    size_t mine = defined.front();
+    if (local) {
+        auto in_group = std::find_if(defined.begin(), defined.end(), [&](size_t i) {
+            return symbols_[i].local && symbols_[i].file_group == group;
+        });
+        if (in_group == defined.end())
+            return std::nullopt;
+        mine = *in_group;
+    } else {
+        auto global = std::find_if(defined.begin(), defined.end(),
+                                   [&](size_t i) { return !symbols_[i].local; });
+        if (global != defined.end())
+            mine = *global;
+    }
+    if (defined.size() == 1)
+        return Position{0, symbols_[mine].size};
+    // kallsyms lists symbols by address; livepatch counts from 1 in that order.
+    std::stable_sort(defined.begin(), defined.end(), [&](size_t a, size_t b) {
+        return symbols_[a].address < symbols_[b].address;
+    });
+    uint64_t pos = std::find(defined.begin(), defined.end(), mine) - defined.begin() + 1;
+    return Position{pos, symbols_[mine].size};
+}
+
+ExportedSymbols ExportedSymbols::load(const std::string &path) {
+    ExportedSymbols exported;
+    if (path.empty())
+        return exported;
+    std::ifstream in(path);
+    if (!in)
+        throw Error("{}: cannot open Module.symvers", path);
+    // crc <tab> symbol <tab> module <tab> export type <tab> namespace
+    for (std::string line; std::getline(in, line);) {
+        auto first = line.find('\t');
+        if (first == std::string::npos)
+            continue;
+        auto second = line.find('\t', first + 1);
+        exported.names_.insert(line.substr(first + 1, second - first - 1));
+    }
+    return exported;
+}
+
+} // namespace kpp::diff

@@ -1,0 +1,72 @@
+// What the running kernel (the patch's parent: vmlinux or one module) has:
+// its symbol table, to find the position a local symbol has among symbols
+// of the same name (livepatch's sympos), and the exported symbols.
+#pragma once
+
+#include "libkpp/elf/object.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace kpp::diff {
+
+struct KernelSymbol {
+    std::string name;
+    uint64_t address = 0;
+    uint64_t size = 0;
+    uint8_t type = STT_NOTYPE;
+    bool local = false;
+    bool defined = false;
+    size_t file_group = 0; // index into KernelSymbols::groups(); 0 = before any FILE symbol
+};
+
+class KernelSymbols {
+public:
+    // path is the parent's ELF file, or the text `readelf -s --wide` printed
+    // for it; the two are told apart by content.
+    static KernelSymbols load(const std::string &path);
+
+    struct FileGroup {
+        std::string file; // the STT_FILE name, e.g. "meminfo.c"
+        size_t first = 0, end = 0;
+    };
+
+    // The FILE group in the parent that holds the local symbols of obj.
+    // Throws kpp::Error when no group, or more than one, fits.
+    size_t group_of(const elf::Object &obj) const;
+
+    struct Position {
+        uint64_t sympos = 0; // 0 when the name is unique in the parent
+        uint64_t size = 0;
+    };
+    // Where the symbol `name` (local to `group` when local is true) sits.
+    std::optional<Position> find(std::string_view name, bool local, size_t group) const;
+
+    bool empty() const { return symbols_.empty(); }
+
+private:
+    void add(KernelSymbol sym);
+    void build_index();
+
+    std::vector<KernelSymbol> symbols_;
+    std::vector<FileGroup> groups_;
+    std::unordered_map<std::string_view, std::vector<size_t>> by_name_;
+};
+
+// Module.symvers: the symbols any module may link against directly.
+class ExportedSymbols {
+public:
+    static ExportedSymbols load(const std::string &path);
+    bool contains(std::string_view name) const { return names_.contains(std::string(name)); }
+    bool empty() const { return names_.empty(); }
+
+private:
+    std::unordered_set<std::string> names_;
+};
+
+} // namespace kpp::diff

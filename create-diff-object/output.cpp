@@ -1,0 +1,307 @@
+// Pass: output. Lay out the included sections, objects and special-section
+// entries in a new object, point every relocation at its new place or at
+// the running kernel's symbol, and add the table of functions to replace
+// (.kpatchpp.funcs, described in docs/patch-module.md).
+#include "create-diff-object/passes.h"
+#include "create-diff-object/names.h"
+#include "create-diff-object/sections.h"
+#include "create-diff-object/special_sections.h"
+#include "libkpp/error.h"
+#include "libkpp/log.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace kpp::diff {
+namespace {
+
+// Layout of one entry of .kpatchpp.funcs (struct kpp_patch_func in
+// kmod/patch/).
+struct PatchFuncEntry {
+    uint64_t new_addr;
+    uint64_t old_size;
+    uint64_t new_size;
+    uint64_t sympos;
+    uint64_t old_name;
+    uint64_t objname;
+};
+static_assert(sizeof(PatchFuncEntry) == 48);
+
+class OutputBuilder {
+public:
+    OutputBuilder(Context &ctx, const KeptEntries &kept) : ctx_(ctx), kept_(kept) {
+        out_ = std::make_unique<Object>();
+        out_->machine = ctx.patched->machine;
+        out_->os_abi = ctx.patched->os_abi;
+        out_->flags = ctx.patched->flags;
+        out_->path = ctx.options.output_path;
+        out_->symbols.push_back(std::make_unique<Symbol>());
+        group_ = ctx.kernel->group_of(*ctx.orig);
+    }
+
+    void build() {
+        place_sections();
+        place_symbols();
+        copy_relocations();
+        add_patch_table();
+    }
+
+    void write(const std::string &path) { out_->write(path); }
+
+private:
+    // One piece of an input section and where it landed.
+    struct Piece {
+        uint64_t in_begin, in_end;
+        Section *out;
+        uint64_t out_offset;
+    };
+
+    Section *new_section_like(const Section &in) {
+        Section *sec = out_->add_section(in.name, in.hdr.sh_type, in.hdr.sh_flags & ~SHF_GROUP,
+                                         in.hdr.sh_addralign);
+        sec->hdr.sh_entsize = in.hdr.sh_entsize;
+        sec->secsym = out_->add_symbol(in.name, STB_LOCAL, STT_SECTION, sec, 0, 0);
+        return sec;
+    }
+
+    void append(const Section &in, Section *out, uint64_t begin, uint64_t end, uint64_t align) {
+        uint64_t at = out->size();
+        if (align > 1)
+            at = (at + align - 1) / align * align;
+        if (in.hdr.sh_type == SHT_NOBITS) {
+            out->hdr.sh_size = at + (end - begin);
+        } else {
+            out->data.resize(at, 0);
+            auto bytes = in.bytes(begin, end - begin);
+            out->data.insert(out->data.end(), bytes.begin(), bytes.end());
+        }
+        pieces_[&in].push_back({begin, end, out, at});
+    }
+
+    // The included objects of a shared section, in address order.
+    std::vector<Range> included_objects(const Section &sec) {
+        std::vector<Range> ranges;
+        auto it = ctx_.symbols_in.find(&sec);
+        if (it == ctx_.symbols_in.end())
+            return ranges;
+        for (const Symbol *sym : it->second)
+            if (sym->include && (ranges.empty() || sym->value >= ranges.back().offset +
+                                                                      ranges.back().size))
+                ranges.push_back({sym->value, std::max<uint64_t>(sym->size, 1)});
+        return ranges;
+    }
+
+    void place_sections() {
+        for (auto &owned : ctx_.patched->sections) {
+            const Section &in = *owned;
+            if (in.name.empty() || in.is_rela() || is_ignored_section(in))
+                continue;
+            if (in.include) {
+                append(in, new_section_like(in), 0, in.size(), 1);
+                continue;
+            }
+            auto kept = kept_.ranges.find(&in);
+            std::vector<Range> ranges =
+                kept != kept_.ranges.end() ? kept->second : included_objects(in);
+            if (ranges.empty())
+                continue;
+            Section *out = new_section_like(in);
+            // Table entries are packed; whole objects keep their alignment.
+            uint64_t align = kept != kept_.ranges.end() ? 1 : in.hdr.sh_addralign;
+            for (const Range &r : ranges)
+                append(in, out, r.offset, r.offset + r.size, align);
+        }
+    }
+
+    // Where input offset `offset` of `in` landed, if it did.
+    std::optional<std::pair<Section *, uint64_t>> placed(const Section &in, int64_t offset) {
+        auto it = pieces_.find(&in);
+        if (it == pieces_.end())
+            return std::nullopt;
+        for (const Piece &p : it->second)
+            if (offset >= static_cast<int64_t>(p.in_begin) &&
+                (offset < static_cast<int64_t>(p.in_end) ||
+                 (offset == static_cast<int64_t>(p.in_end) && p.in_begin == 0)))
+                return std::make_pair(p.out, p.out_offset + (offset - p.in_begin));
+        return std::nullopt;
+    }
+
+    void place_symbols() {
+        for (auto &owned : ctx_.patched->symbols) {
+            const Symbol &in = *owned;
+            if (in.is_file() && !file_symbol_) {
+                file_symbol_ = out_->add_symbol(in.name, STB_LOCAL, STT_FILE, nullptr, 0, 0);
+                file_symbol_->shndx = SHN_ABS;
+                continue;
+            }
+            if (in.is_section() || in.is_file() || !in.sec || in.name.empty())
+                continue;
+            auto where = placed(*in.sec, static_cast<int64_t>(in.value));
+            if (!where)
+                continue;
+            // New globals stay global so other objects of the same patch can
+            // use them; replaced versions are private to the patch.
+            uint8_t bind = in.status == Status::New ? in.bind : STB_LOCAL;
+            Symbol *sym = out_->add_symbol(in.name, bind, in.type, where->first, where->second,
+                                           in.size);
+            sym->other = in.other;
+            out_symbol_[&in] = sym;
+        }
+    }
+
+    std::string klp_name(const std::string &name, uint64_t sympos) {
+        return ".klp.sym." + ctx_.options.parent_name + "." + name + "," + std::to_string(sympos);
+    }
+
+    // The name the running kernel knows `in` by, in livepatch form when the
+    // module loader cannot resolve it.
+    std::string kernel_name(const Symbol &in, const std::string &user) {
+        if (!in.sec) {
+            bool plain = ctx_.exported->empty() || ctx_.exported->contains(in.name) ||
+                         !ctx_.kernel->find(in.name, false, 0);
+            return plain ? in.name : klp_name(in.name, 0);
+        }
+        if (!in.twin)
+            throw Error("{}: {} refers to {}, which is new but was not included (internal "
+                        "error; please report with the objects)",
+                        ctx_.object_name, user, in.name);
+        const std::string &name = in.twin->name; // GCC may have renumbered it
+        if (in.is_local()) {
+            auto pos = ctx_.kernel->find(name, true, group_);
+            if (!pos)
+                throw Refusal("{}: {} refers to {}, which {} does not have (inlined or "
+                              "optimized away in the running kernel); patch its callers instead",
+                              ctx_.object_name, user, name, ctx_.options.parent_name);
+            return klp_name(name, pos->sympos);
+        }
+        if (ctx_.exported->empty() || ctx_.exported->contains(name))
+            return name;
+        return klp_name(name, 0);
+    }
+
+    Symbol *kernel_reference(const Symbol &in, const std::string &user) {
+        std::string name = kernel_name(in, user);
+        auto [it, added] = kernel_refs_.try_emplace(name, nullptr);
+        if (added) {
+            it->second = out_->add_symbol(name, STB_GLOBAL, STT_NOTYPE, nullptr, 0, 0);
+            it->second->shndx = SHN_UNDEF;
+        }
+        return it->second;
+    }
+
+    // Re-points one relocation of input section `from`.
+    Relocation translate(const Section &from, const Relocation &rel, uint64_t out_offset) {
+        std::string user = from.owner ? from.owner->name : from.name;
+        Relocation out{out_offset, rel.type, rel.addend, nullptr};
+        const Symbol *sym = rel.sym;
+        if (!sym->is_section()) {
+            auto it = out_symbol_.find(sym);
+            out.sym = it != out_symbol_.end() ? it->second : kernel_reference(*sym, user);
+            return out;
+        }
+        // Section symbol: point at the new place, or at the kernel's symbol
+        // at that place. The addend keeps its instruction bias.
+        int64_t offset = ctx_.arch.target_offset(from, rel);
+        int64_t bias = offset - rel.addend;
+        Target target = resolve_target(ctx_, from, rel);
+        if (!target.sym->is_section()) {
+            auto it = out_symbol_.find(target.sym);
+            out.sym = it != out_symbol_.end() ? it->second : kernel_reference(*target.sym, user);
+            out.addend = target.offset - bias;
+            return out;
+        }
+        if (auto where = placed(*sym->sec, offset)) {
+            out.sym = where->first->secsym;
+            out.addend = static_cast<int64_t>(where->second) - bias;
+            return out;
+        }
+        throw Refusal("{}: {} refers to {}+{:#x}, which has no symbol the running kernel could "
+                      "be searched for",
+                      ctx_.object_name, user, sym->sec->name, offset);
+    }
+
+    void copy_relocations() {
+        for (auto &owned : ctx_.patched->sections) {
+            const Section *in = owned.get();
+            auto found = pieces_.find(in);
+            if (found == pieces_.end() || !in->rela)
+                continue;
+            const std::vector<Piece> &pieces = found->second;
+            const auto &relocs = in->rela->relocs;
+            for (const Piece &p : pieces) {
+                auto first = std::lower_bound(
+                    relocs.begin(), relocs.end(), p.in_begin,
+                    [](const Relocation &r, uint64_t off) { return r.offset < off; });
+                for (auto it = first; it != relocs.end() && it->offset < p.in_end; ++it) {
+                    Relocation r = translate(*in, *it, p.out_offset + (it->offset - p.in_begin));
+                    out_->rela_for(p.out)->relocs.push_back(r);
+                }
+            }
+        }
+        // Keep the output deterministic: relocation tables in offset order.
+        for (auto &sec : out_->sections)
+            if (sec->is_rela())
+                std::stable_sort(sec->relocs.begin(), sec->relocs.end(),
+                                 [](const Relocation &a, const Relocation &b) {
+                                     return a.offset < b.offset;
+                                 });
+    }
+
+    uint64_t add_string(Section *strings, const std::string &s) {
+        uint64_t at = strings->data.size();
+        strings->data.insert(strings->data.end(), s.begin(), s.end());
+        strings->data.push_back(0);
+        return at;
+    }
+
+    void add_patch_table() {
+        Section *funcs = out_->add_section(".kpatchpp.funcs", SHT_PROGBITS, SHF_ALLOC, 8);
+        Section *strings = out_->add_section(".kpatchpp.strings", SHT_PROGBITS, SHF_ALLOC, 1);
+        funcs->secsym = out_->add_symbol(funcs->name, STB_LOCAL, STT_SECTION, funcs, 0, 0);
+        strings->secsym = out_->add_symbol(strings->name, STB_LOCAL, STT_SECTION, strings, 0, 0);
+        Section *rela = out_->rela_for(funcs);
+        uint64_t objname = add_string(strings, ctx_.options.parent_name);
+        for (const ChangeReason &change : ctx_.changes) {
+            const Symbol *func = change.func;
+            if (func->status != Status::Changed || func->parent)
+                continue;
+            const std::string &old_name = func->twin->name;
+            auto pos = ctx_.kernel->find(old_name, func->twin->is_local(), group_);
+            if (!pos)
+                throw Refusal("{}: function {} changed, but {} has no function of that name "
+                              "(was it inlined everywhere?); patch its callers instead",
+                              ctx_.object_name, old_name, ctx_.options.parent_name);
+            PatchFuncEntry entry{0, pos->size, func->size, pos->sympos, 0, 0};
+            uint64_t at = funcs->data.size();
+            uint64_t name_at = add_string(strings, old_name);
+            funcs->data.resize(at + sizeof entry);
+            std::memcpy(funcs->data.data() + at, &entry, sizeof entry);
+            uint32_t abs64 = ctx_.arch.absolute64();
+            rela->relocs.push_back({at + offsetof(PatchFuncEntry, new_addr), abs64, 0,
+                                    out_symbol_.at(func)});
+            rela->relocs.push_back({at + offsetof(PatchFuncEntry, old_name), abs64,
+                                    static_cast<int64_t>(name_at), strings->secsym});
+            rela->relocs.push_back({at + offsetof(PatchFuncEntry, objname), abs64,
+                                    static_cast<int64_t>(objname), strings->secsym});
+        }
+    }
+
+    Context &ctx_;
+    const KeptEntries &kept_;
+    std::unique_ptr<Object> out_;
+    size_t group_ = 0;
+    Symbol *file_symbol_ = nullptr;
+    std::unordered_map<const Section *, std::vector<Piece>> pieces_;
+    std::unordered_map<const Symbol *, Symbol *> out_symbol_;
+    std::unordered_map<std::string, Symbol *> kernel_refs_;
+};
+
+} // namespace
+
+void write_output(Context &ctx, const KeptEntries &kept) {
+    OutputBuilder builder(ctx, kept);
+    builder.build();
+    builder.write(ctx.options.output_path);
+}
+
+} // namespace kpp::diff

@@ -1,0 +1,58 @@
+#include "create-diff-object/sections.h"
+#include "create-diff-object/names.h"
+
+#include <array>
+#include <string_view>
+
+namespace kpp::diff {
+namespace {
+
+bool starts_with_any(std::string_view name, std::initializer_list<std::string_view> prefixes) {
+    for (std::string_view p : prefixes)
+        if (name.starts_with(p))
+            return true;
+    return false;
+}
+
+} // namespace
+
+bool is_string_section(const elf::Section &sec) {
+    return (sec.hdr.sh_flags & SHF_STRINGS) != 0 || sec.name.starts_with(".rodata.str") ||
+           sec.name.find(".str1.") != std::string::npos;
+}
+
+bool is_init_section(const elf::Section &sec) {
+    return starts_with_any(sec.name, {".init.", ".exit.", ".meminit.", ".ref.text"}) &&
+           sec.name != ".init.data..ro_after_init";
+}
+
+bool is_ignored_section(const elf::Section &sec) {
+    return sec.is_rela() || sec.hdr.sh_type == SHT_SYMTAB || sec.hdr.sh_type == SHT_STRTAB ||
+           sec.hdr.sh_type == SHT_NULL || sec.hdr.sh_type == SHT_NOTE ||
+           starts_with_any(sec.name, {".comment", ".note", ".debug", ".eh_frame", ".GCC",
+                                      "__ksymtab", "___ksymtab", "__kcrctab", ".initcall",
+                                      ".con_initcall", ".init.setup", "__setup", ".llvm",
+                                      ".BTF", "__param", ".export_symbol", ".kpatchpp.ignore",
+                                      ".kpatch.ignore"});
+}
+
+bool is_author_section(const elf::Section &sec) {
+    return sec.name.starts_with(".kpatchpp.") && !sec.name.starts_with(".kpatchpp.ignore");
+}
+
+std::unordered_set<const elf::Section *> special_static_sections(const elf::Object &obj) {
+    std::unordered_set<const elf::Section *> all_special, mixed;
+    for (const auto &sym : obj.symbols) {
+        if (!sym->sec || sym->is_section())
+            continue;
+        if (is_special_static(sym->name))
+            all_special.insert(sym->sec);
+        else
+            mixed.insert(sym->sec);
+    }
+    for (const elf::Section *sec : mixed)
+        all_special.erase(sec);
+    return all_special;
+}
+
+} // namespace kpp::diff

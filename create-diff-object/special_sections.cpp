@@ -1,0 +1,177 @@
+// Pass: special sections. For each table whose entries point into
+// functions, keep the entries of included functions; then include what the
+// kept entries point at (replacement code, fixups, strings, keys).
+#include "create-diff-object/special_sections.h"
+#include "create-diff-object/passes.h"
+#include "libkpp/error.h"
+#include "libkpp/log.h"
+
+#include <algorithm>
+#include <optional>
+
+namespace kpp::diff {
+namespace {
+
+// Where the size of one entry comes from.
+struct SpecialSection {
+    std::string_view name;
+    std::optional<size_t> StructSizes::*size = nullptr; // from the kernel's struct
+    size_t fixed = 0;                                    // or always this
+    std::string_view struct_name;
+};
+
+constexpr SpecialSection kTables[] = {
+    {"__bug_table", &StructSizes::bug, 0, "struct bug_entry"},
+    {"__jump_table", &StructSizes::jump, 0, "struct jump_entry"},
+    {".altinstructions", &StructSizes::alt, 0, "struct alt_instr"},
+    {"__ex_table", &StructSizes::ex, 0, "struct exception_table_entry"},
+    {".parainstructions", &StructSizes::para, 0, "struct paravirt_patch_site"},
+    {".static_call_sites", &StructSizes::static_call, 0, "struct static_call_site"},
+    {".orc_unwind_ip", nullptr, 4, ""},
+    {".smp_locks", nullptr, 4, ""},
+    {".retpoline_sites", nullptr, 4, ""},
+    {".return_sites", nullptr, 4, ""},
+    {".ibt_endbr_seal", nullptr, 4, ""},
+    {".call_sites", nullptr, 4, ""},
+    {"__mcount_loc", nullptr, 8, ""},
+    {"__patchable_function_entries", nullptr, 8, ""},
+    {".printk_index", nullptr, 8, ""},
+};
+
+// Sections that are not tables themselves but belong to one: included with
+// the entries that point at them, never compared.
+constexpr std::string_view kCompanions[] = {
+    ".orc_unwind", ".altinstr_replacement", ".altinstr_aux", ".fixup", "__dyndbg",
+    ".modinfo", "__tracepoints", "__tracepoints_ptrs", "__tracepoints_strings",
+    ".static_call.text",
+};
+
+const SpecialSection *table_for(std::string_view name) {
+    for (const SpecialSection &t : kTables)
+        if (t.name == name)
+            return &t;
+    return nullptr;
+}
+
+// .discard.* tables (objtool annotations) hold one pointer per entry; the
+// entry size is what divides the section evenly between its relocations.
+std::optional<size_t> inferred_entry_size(const Section &sec) {
+    if (!sec.rela || sec.rela->relocs.empty())
+        return std::nullopt;
+    size_t n = sec.rela->relocs.size();
+    if (sec.size() % n)
+        return std::nullopt;
+    size_t size = sec.size() / n;
+    for (size_t i = 0; i < n; i++)
+        if (sec.rela->relocs[i].offset != i * size)
+            return std::nullopt;
+    return size;
+}
+
+std::optional<size_t> entry_size(const Context &ctx, const Section &sec) {
+    if (const SpecialSection *t = table_for(sec.name)) {
+        if (!t->size)
+            return t->fixed;
+        const std::optional<size_t> &size = ctx.options.sizes.*(t->size);
+        if (!size)
+            throw Error("{}: cannot process {} without the size of {}: pass it in the "
+                        "environment as kpatch-build does, or give a vmlinux with debug info",
+                        ctx.object_name, sec.name, t->struct_name);
+        if (*size == 0 || sec.size() % *size)
+            throw Error("{}: {} is {} bytes, not a whole number of {}-byte {} entries; is the "
+                        "struct size right for this kernel?",
+                        ctx.object_name, sec.name, sec.size(), *size, t->struct_name);
+        return size;
+    }
+    return inferred_entry_size(sec);
+}
+
+// Whether a relocation points into a function that is in the patch.
+bool points_into_included_function(const Relocation &r) {
+    const Section *target = r.sym->sec;
+    return target && target->is_text() && target->owner && target->owner->is_func() &&
+           target->include;
+}
+
+std::vector<Range> select_entries(const Section &sec, size_t size) {
+    std::vector<Range> kept;
+    const auto &relocs = sec.rela->relocs;
+    size_t r = 0;
+    for (uint64_t entry = 0; entry < sec.size(); entry += size) {
+        bool keep = false;
+        for (; r < relocs.size() && relocs[r].offset < entry + size; r++)
+            keep = keep || points_into_included_function(relocs[r]);
+        if (keep)
+            kept.push_back({entry, size});
+    }
+    return kept;
+}
+
+// .orc_unwind holds the unwind data for the entry at the same index of
+// .orc_unwind_ip, which holds the addresses.
+void keep_matching_orc(Context &ctx, const std::vector<Range> &ip_entries, KeptEntries &kept) {
+    Section *orc = ctx.patched->find_section(".orc_unwind");
+    if (!orc)
+        return;
+    if (!ctx.options.sizes.orc)
+        throw Error("{}: cannot process .orc_unwind without the size of struct orc_entry",
+                    ctx.object_name);
+    size_t size = *ctx.options.sizes.orc;
+    std::vector<Range> &out = kept.ranges[orc];
+    for (const Range &ip : ip_entries)
+        out.push_back({ip.offset / 4 * size, size});
+}
+
+// import_ns= lines must follow code that uses a namespaced export.
+void keep_import_namespaces(Context &ctx, KeptEntries &kept) {
+    Section *modinfo = ctx.patched->find_section(".modinfo");
+    if (!modinfo)
+        return;
+    std::vector<Range> &out = kept.ranges[modinfo];
+    const auto &d = modinfo->data;
+    for (size_t at = 0; at < d.size();) {
+        size_t end = at;
+        while (end < d.size() && d[end])
+            end++;
+        std::string_view line(reinterpret_cast<const char *>(d.data()) + at, end - at);
+        if (line.starts_with("import_ns="))
+            out.push_back({at, end - at + 1});
+        at = end + 1;
+    }
+    if (out.empty())
+        kept.ranges.erase(modinfo);
+}
+
+} // namespace
+
+bool is_special_section(std::string_view name) {
+    return table_for(name) || name.starts_with(".discard.") ||
+           std::find(std::begin(kCompanions), std::end(kCompanions), name) !=
+               std::end(kCompanions);
+}
+
+void select_special_entries(Context &ctx, KeptEntries &kept) {
+    for (auto &owned : ctx.patched->sections) {
+        Section &sec = *owned;
+        bool table = table_for(sec.name) || sec.name.starts_with(".discard.");
+        if (!table || !sec.rela || sec.size() == 0)
+            continue;
+        std::optional<size_t> size = entry_size(ctx, sec);
+        if (!size) {
+            log::debug("{}: dropping {}: entries of unknown size", ctx.object_name, sec.name);
+            continue;
+        }
+        std::vector<Range> entries = select_entries(sec, *size);
+        log::debug("{}: {}: keeping {} of {} entries", ctx.object_name, sec.name, entries.size(),
+                   sec.size() / *size);
+        if (entries.empty())
+            continue;
+        if (sec.name == ".orc_unwind_ip")
+            keep_matching_orc(ctx, entries, kept);
+        kept.ranges[&sec] = std::move(entries);
+    }
+    keep_import_namespaces(ctx, kept);
+    include_references(ctx, &kept);
+}
+
+} // namespace kpp::diff
