@@ -1,0 +1,255 @@
+#include "kpatch-build/kpatch_build.h"
+
+#include "kpatch-build/changed_objects.h"
+#include "kpatch-build/compiler_check.h"
+#include "kpatch-build/diff_stage.h"
+#include "kpatch-build/interrupt.h"
+#include "kpatch-build/kernel_tree.h"
+#include "kpatch-build/module_build.h"
+#include "kpatch-build/object_build.h"
+#include "kpatch-build/object_parents.h"
+#include "kpatch-build/patch_apply.h"
+#include "kpatch-build/progress.h"
+#include "kpatch-build/tree_guard.h"
+#include "kpatch-build/work_dir.h"
+#include "libkpp/log.h"
+
+#include <fstream>
+#include <future>
+#include <optional>
+
+namespace kpp::build {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string plural(size_t n, std::string_view word) {
+    return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
+}
+
+bool same_bytes(const fs::path &a, const fs::path &b) {
+    if (fs::file_size(a) != fs::file_size(b))
+        return false;
+    std::ifstream fa(a, std::ios::binary), fb(b, std::ios::binary);
+    return std::equal(std::istreambuf_iterator<char>(fa), std::istreambuf_iterator<char>(),
+                      std::istreambuf_iterator<char>(fb));
+}
+
+// Everything one run needs to know, worked out before the tree is touched.
+struct Plan {
+    KernelTree kernel;
+    BuildTree build;
+    std::vector<fs::path> patches;
+    std::vector<TouchedFile> touched;
+    ObjectSelection selection;
+    std::vector<DiffJob> jobs;
+};
+
+BuildTree make_build_tree(const Options &options, const KernelTree &kernel) {
+    if (options.oot_module_src.empty())
+        return {kernel.source_dir, kernel.source_dir, false};
+    fs::path root = fs::absolute(options.oot_module_src).lexically_normal();
+    if (!fs::is_directory(root))
+        throw Error("--oot-module-src: {} is not a directory", root.string());
+    if (!fs::is_regular_file(options.oot_module))
+        throw Error("--oot-module: {} not found", options.oot_module);
+    return {kernel.source_dir, root, true};
+}
+
+std::vector<TouchedFile> read_patches(const std::vector<fs::path> &patches) {
+    std::vector<std::vector<TouchedFile>> lists;
+    for (const auto &patch : patches)
+        lists.push_back(parse_patch_file(patch));
+    return merge_touched_files(lists);
+}
+
+std::vector<DiffJob> assign_parents(const Options &options, const Plan &plan) {
+    ParentIndex parents = options.oot_module.empty()
+                              ? ParentIndex::scan(plan.build.root, plan.kernel.vmlinux)
+                              : ParentIndex::single_module(fs::absolute(options.oot_module));
+    std::vector<DiffJob> jobs;
+    for (const auto &object : plan.selection.objects)
+        jobs.push_back({object, parents.parent_of(object)});
+    return jobs;
+}
+
+Plan make_plan(const Options &options, const WorkDir &work, const Progress &progress) {
+    Plan plan;
+    progress.stage("checking the kernel tree");
+    plan.kernel = find_kernel_tree(options);
+    if (options.skip_compiler_check)
+        log::warn("not checking that {} is the compiler that built the kernel", compiler_command());
+    else
+        check_compiler(plan.kernel.config);
+    plan.build = make_build_tree(options, plan.kernel);
+
+    for (const auto &patch : options.patches)
+        plan.patches.push_back(fs::absolute(patch));
+    plan.touched = read_patches(plan.patches);
+    progress.stage(fmt::format("checking that {} apply{} ({})", plural(plan.patches.size(), "patch"),
+                               plan.patches.size() == 1 ? "s" : "",
+                               plural(plan.touched.size(), "file")));
+    check_patches_apply(plan.patches, plan.touched, plan.build.root, work / "patch-check");
+
+    progress.stage("finding the objects the patches change");
+    std::optional<KbuildIndex> index;
+    auto load_index = [&]() -> const KbuildIndex & {
+        if (!index)
+            index = KbuildIndex::scan(plan.build.root);
+        return *index;
+    };
+    plan.selection = select_objects(plan.touched, plan.build.root, load_index);
+    for (const auto &line : plan.selection.explanations)
+        log::info("{}", line);
+    if (plan.selection.whole_tree)
+        log::warn("falling back to rebuilding all {} objects of the tree",
+                  plan.selection.objects.size());
+    if (plan.selection.objects.empty())
+        throw NoChange("the patches change no object this kernel builds");
+    plan.jobs = assign_parents(options, plan);
+    return plan;
+}
+
+std::vector<std::string> files_to_protect(const std::vector<std::string> &objects) {
+    std::vector<std::string> files;
+    for (const auto &object : objects)
+        for (auto &file : files_written_by_build(object))
+            files.push_back(std::move(file));
+    return files;
+}
+
+std::vector<std::string> touched_paths(const std::vector<TouchedFile> &touched) {
+    std::vector<std::string> paths;
+    for (const auto &file : touched)
+        paths.push_back(file.path);
+    return paths;
+}
+
+// Stage 5: original and patched builds, with the tree restored on every exit.
+void build_both_versions(const Options &options, const Plan &plan, const WorkDir &work,
+                         const Progress &progress) {
+    TreeGuard guard(plan.build.root, work / "backup");
+    guard.protect_all(files_to_protect(plan.selection.objects));
+    guard.protect_all(touched_paths(plan.touched));
+    log::debug("protected {} files of {}", guard.protected_count(), plan.build.root.string());
+
+    ObjectBuildRequest request{plan.selection.objects, options.targets, options.jobs};
+    const size_t count = request.objects.size();
+    progress.stage(fmt::format("building original objects ({})", count));
+    build_objects(plan.build, request, work.log());
+    copy_objects(plan.build.root, request.objects, work / "orig");
+
+    progress.stage(fmt::format("applying {}", plural(plan.patches.size(), "patch")));
+    apply_patches(plan.patches, plan.build.root, work.log());
+
+    progress.stage(fmt::format("building patched objects ({})", count));
+    build_objects(plan.build, request, work.log());
+    copy_objects(plan.build.root, request.objects, work / "patched");
+
+    progress.stage("restoring the source tree");
+    auto problems = guard.restore();
+    if (!problems.empty())
+        throw Error("could not restore {} file(s) of {}; the originals are in {}", problems.size(),
+                    plan.build.root.string(), (work / "backup").string());
+}
+
+// The whole-tree fallback compiles everything; only objects whose bytes
+// differ go to the diff.
+std::vector<DiffJob> jobs_worth_diffing(const Plan &plan, const WorkDir &work) {
+    if (!plan.selection.whole_tree)
+        return plan.jobs;
+    std::vector<DiffJob> jobs;
+    for (const auto &job : plan.jobs)
+        if (!same_bytes(work / "orig" / job.object, work / "patched" / job.object))
+            jobs.push_back(job);
+    log::info("{} of {} objects differ after patching", jobs.size(), plan.jobs.size());
+    return jobs;
+}
+
+diff::StructSizes struct_sizes(const fs::path &vmlinux) {
+    diff::StructSizes sizes = diff::StructSizes::from_dwarf(vmlinux.string());
+    sizes.merge(diff::StructSizes::from_environment());
+    return sizes;
+}
+
+void throw_on_failures(const std::vector<DiffOutcome> &outcomes) {
+    std::vector<std::string> refusals, errors;
+    for (const auto &outcome : outcomes) {
+        if (!outcome.refusal.empty())
+            refusals.push_back(fmt::format("{}: {}", outcome.job.object, outcome.refusal));
+        if (!outcome.error.empty())
+            errors.push_back(fmt::format("{}: {}", outcome.job.object, outcome.error));
+    }
+    if (!errors.empty())
+        throw Error("the diff failed:\n  {}", fmt::join(errors, "\n  "));
+    if (!refusals.empty())
+        throw Refusal("the patch cannot be applied live:\n  {}", fmt::join(refusals, "\n  "));
+}
+
+// Stage 6.
+std::vector<fs::path> compare_objects(const Options &options, const Plan &plan, const WorkDir &work,
+                                      const Progress &progress,
+                                      std::future<diff::StructSizes> &sizes) {
+    std::vector<DiffJob> jobs = jobs_worth_diffing(plan, work);
+    progress.stage(fmt::format("comparing objects ({})", jobs.size()));
+    DiffSettings settings{work / "orig",    work / "patched",     work / "output",
+                          work / "reports", plan.kernel.symvers, options.name,
+                          sizes.get(),      options.jobs};
+    auto outcomes = diff_objects_in_parallel(jobs, settings);
+    std::ofstream(work / "report.json") << combined_report(options.name, outcomes).dump(2) << '\n';
+    for (const auto &line : describe_changes(outcomes))
+        fmt::print("{}\n", line);
+    throw_on_failures(outcomes);
+    std::vector<fs::path> outputs;
+    for (const auto &outcome : outcomes)
+        if (outcome.changed)
+            outputs.push_back(outcome.output);
+    if (outputs.empty())
+        throw NoChange("the patched objects are equivalent to the originals: nothing to patch");
+    return outputs;
+}
+
+fs::path run_stages(const Options &options, const WorkDir &work, const Progress &progress) {
+    Plan plan = make_plan(options, work, progress);
+    // DWARF of a big vmlinux takes seconds to read: do it while make runs.
+    auto sizes = std::async(std::launch::async, struct_sizes, plan.kernel.vmlinux);
+    build_both_versions(options, plan, work, progress);
+    auto outputs = compare_objects(options, plan, work, progress, sizes);
+
+    progress.stage("building the patch module");
+    ModuleRequest request;
+    request.diff_outputs = outputs;
+    request.kernel_dir = plan.kernel.source_dir;
+    request.module_dir = work / "module";
+    request.symvers = plan.kernel.symvers;
+    request.name = options.name;
+    request.non_replace = options.non_replace;
+    request.jobs = options.jobs;
+    request.output = fs::absolute(fs::path(options.output_dir) / (options.name + ".ko"));
+    build_patch_module(request, work.log());
+    return request.output;
+}
+
+} // namespace
+
+void run_kpatch_build(const Options &options) {
+    Progress progress;
+    WorkDir work;
+    log::set_file(work.log().string());
+    log::debug("work directory {}", work.path().string());
+    if (options.debug || options.skip_cleanup)
+        work.keep();
+    try {
+        fs::path module = run_stages(options, work, progress);
+        progress.stage(fmt::format("built {}", module.string()));
+        fmt::print("total time {:.1f}s\n", progress.elapsed_seconds());
+        if (work.kept())
+            fmt::print("work directory: {}\n", work.path().string());
+    } catch (...) {
+        work.keep();
+        log::info("log: {} (work directory kept)", work.log().string());
+        throw;
+    }
+}
+
+} // namespace kpp::build

@@ -1,0 +1,86 @@
+#include "kpatch-build/module_build.h"
+
+#include "kpatch-build/command.h"
+#include "kpatch-build/compiler_check.h"
+#include "kpatch-build/klp_convert.h"
+#include "libkpp/error.h"
+#include "libkpp/log.h"
+
+#include <cstdlib>
+#include <unistd.h>
+
+#ifndef KPP_SOURCE_DIR
+#error "KPP_SOURCE_DIR must name the source tree (set by kpatch-build/CMakeLists.txt)"
+#endif
+
+namespace kpp::build {
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path executable_dir() {
+    std::error_code ec;
+    fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? fs::path() : self.parent_path();
+}
+
+bool has_template(const fs::path &dir) { return fs::is_regular_file(dir / "Kbuild"); }
+
+void link_outputs(const ModuleRequest &request, const fs::path &log) {
+    std::vector<std::string> argv = {"ld", "-r", "-o", (request.module_dir / "output.o").string()};
+    for (const auto &output : request.diff_outputs)
+        argv.push_back(output.string());
+    run_logged(argv, log);
+}
+
+void copy_template(const fs::path &from, const fs::path &to) {
+    for (const auto &entry : fs::directory_iterator(from))
+        if (entry.is_regular_file())
+            fs::copy_file(entry.path(), to / entry.path().filename(),
+                          fs::copy_options::overwrite_existing);
+}
+
+} // namespace
+
+fs::path find_module_template() {
+    std::vector<fs::path> candidates;
+    if (fs::path dir = executable_dir(); !dir.empty())
+        candidates.push_back(dir.parent_path() / "share/kpatchpp/kmod/patch");
+    candidates.push_back(fs::path(KPP_SOURCE_DIR) / "kmod/patch");
+    for (const auto &candidate : candidates)
+        if (has_template(candidate))
+            return candidate;
+    throw Error("patch module template not found (looked in {} and {})", candidates.front().string(),
+                candidates.back().string());
+}
+
+std::vector<std::string> module_make_command(const ModuleRequest &request) {
+    std::vector<std::string> argv = {"make",
+                                     "-C",
+                                     request.kernel_dir.string(),
+                                     fmt::format("-j{}", request.jobs),
+                                     "M=" + request.module_dir.string(),
+                                     "KPP_NAME=" + request.name,
+                                     "KBUILD_MODPOST_WARN=1"};
+    if (request.non_replace)
+        argv.push_back("KPP_NO_REPLACE=1");
+    if (std::getenv("CC"))
+        argv.push_back("CC=" + compiler_command());
+    argv.push_back("modules");
+    return argv;
+}
+
+void build_patch_module(const ModuleRequest &request, const fs::path &log) {
+    fs::create_directories(request.module_dir);
+    link_outputs(request, log);
+    copy_template(find_module_template(), request.module_dir);
+    run_logged(module_make_command(request), log);
+    fs::path built = request.module_dir / (request.name + ".ko");
+    if (!fs::is_regular_file(built))
+        throw Error("kbuild did not produce {} (see {})", built.string(), log.string());
+    fs::create_directories(request.output.parent_path());
+    log::debug("converting {} into {}", built.string(), request.output.string());
+    klp::convert_module(built.string(), request.output.string(), request.symvers.string());
+}
+
+} // namespace kpp::build

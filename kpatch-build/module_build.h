@@ -1,0 +1,34 @@
+// Turning the diff outputs into the livepatch module NAME.ko.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace kpp::build {
+
+// The patch-module template (kmod/patch): installed next to the executable
+// under share/kpatchpp/kmod/patch, or in the source tree when kpatch-build
+// runs from its build directory. Throws kpp::Error if neither has it.
+std::filesystem::path find_module_template();
+
+struct ModuleRequest {
+    std::vector<std::filesystem::path> diff_outputs;
+    std::filesystem::path kernel_dir;
+    std::filesystem::path module_dir; // WORK/module
+    std::filesystem::path symvers;
+    std::string name;                 // NAME.ko
+    bool non_replace = false;
+    unsigned jobs = 1;
+    std::filesystem::path output;     // OUT/NAME.ko
+};
+
+// ld -r the outputs into module_dir/output.o, copy the template beside it,
+// build it with kbuild, then let klp_convert turn the result into a proper
+// livepatch module at `output`.
+void build_patch_module(const ModuleRequest &request, const std::filesystem::path &log);
+
+// The kbuild command for the template (documented in kmod/patch/Kbuild).
+std::vector<std::string> module_make_command(const ModuleRequest &request);
+
+} // namespace kpp::build

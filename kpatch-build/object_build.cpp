@@ -1,0 +1,59 @@
+#include "kpatch-build/object_build.h"
+
+#include "kpatch-build/command.h"
+#include "kpatch-build/compiler_check.h"
+#include "kpatch-build/kbuild_cmd.h"
+#include "libkpp/error.h"
+
+#include <cstdlib>
+
+namespace kpp::build {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string kcflags() {
+    std::string flags = "-ffunction-sections -fdata-sections";
+    if (const char *user = std::getenv("KCFLAGS"); user && *user)
+        flags = std::string(user) + " " + flags;
+    return flags;
+}
+
+} // namespace
+
+std::vector<std::string> object_make_command(const BuildTree &tree,
+                                             const ObjectBuildRequest &request) {
+    std::vector<std::string> argv = {"make", "-C", tree.kernel_dir.string(),
+                                     fmt::format("-j{}", request.jobs), "KCFLAGS=" + kcflags()};
+    if (std::getenv("CC"))
+        argv.push_back("CC=" + compiler_command());
+    if (tree.external_module)
+        argv.push_back("M=" + tree.root.string());
+    argv.insert(argv.end(), request.objects.begin(), request.objects.end());
+    argv.insert(argv.end(), request.extra_targets.begin(), request.extra_targets.end());
+    return argv;
+}
+
+std::vector<std::string> files_written_by_build(const std::string &object) {
+    fs::path path(object);
+    std::string dependency_file =
+        (path.parent_path() / ("." + path.filename().string() + ".d")).string();
+    return {object, cmd_file_for(object), dependency_file};
+}
+
+void build_objects(const BuildTree &tree, const ObjectBuildRequest &request, const fs::path &log) {
+    run_logged(object_make_command(tree, request), log);
+}
+
+void copy_objects(const fs::path &root, const std::vector<std::string> &objects,
+                  const fs::path &dest) {
+    for (const auto &object : objects) {
+        fs::path from = root / object;
+        if (!fs::is_regular_file(from))
+            throw Error("make did not produce {}", from.string());
+        fs::create_directories((dest / object).parent_path());
+        fs::copy_file(from, dest / object, fs::copy_options::overwrite_existing);
+    }
+}
+
+} // namespace kpp::build

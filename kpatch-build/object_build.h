@@ -1,0 +1,42 @@
+// Building single objects in the kernel tree with kbuild.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace kpp::build {
+
+// How to run kbuild for the objects being patched: `make -C SRC` for the
+// kernel itself, `make -C SRC M=DIR` for an out-of-tree module.
+struct BuildTree {
+    std::filesystem::path kernel_dir; // -C
+    std::filesystem::path root;       // where the objects and patched sources live
+    bool external_module = false;     // adds M=root
+};
+
+struct ObjectBuildRequest {
+    std::vector<std::string> objects; // relative to root
+    std::vector<std::string> extra_targets;
+    unsigned jobs = 1;
+};
+
+// The make command line: every object is its own goal, compiled with
+// -ffunction-sections -fdata-sections so that the diff can compare and pick
+// single functions and data.
+std::vector<std::string> object_make_command(const BuildTree &tree,
+                                             const ObjectBuildRequest &request);
+
+// The files a rebuild of `object` writes (besides temporaries kbuild removes
+// itself): the object, its .cmd file, and the dependency file gcc writes
+// until fixdep turns it into the .cmd file (left behind if interrupted).
+std::vector<std::string> files_written_by_build(const std::string &object);
+
+void build_objects(const BuildTree &tree, const ObjectBuildRequest &request,
+                   const std::filesystem::path &log);
+
+// Copies ROOT/object to DEST/object for each object; throws naming a missing one.
+void copy_objects(const std::filesystem::path &root, const std::vector<std::string> &objects,
+                  const std::filesystem::path &dest);
+
+} // namespace kpp::build

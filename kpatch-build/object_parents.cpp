@@ -1,0 +1,86 @@
+#include "kpatch-build/object_parents.h"
+
+#include "kpatch-build/module_name.h"
+#include "libkpp/error.h"
+
+#include <fstream>
+#include <sstream>
+
+namespace kpp::build {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<std::string> split_words(std::string_view text) {
+    std::vector<std::string> words;
+    std::istringstream in{std::string(text)};
+    std::string word;
+    while (in >> word)
+        words.push_back(word);
+    return words;
+}
+
+std::string read_text(const fs::path &path) {
+    std::ifstream in(path);
+    if (!in)
+        throw Error("cannot read {}", path.string());
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+Parent module_parent(const fs::path &ko) {
+    if (!fs::is_regular_file(ko))
+        throw Error("module {} not found: the tree must be built with its modules", ko.string());
+    return {kernel_module_name(ko.stem().string()), ko};
+}
+
+} // namespace
+
+std::vector<std::string> parse_mod_file(std::string_view text) { return split_words(text); }
+
+std::vector<std::string> parse_modules_order(std::string_view text) {
+    std::vector<std::string> modules;
+    for (auto &line : split_words(text)) {
+        fs::path path(line.starts_with("kernel/") ? line.substr(7) : line);
+        if (path.extension() == ".ko" || path.extension() == ".o")
+            path.replace_extension();
+        modules.push_back(path.string());
+    }
+    return modules;
+}
+
+ParentIndex ParentIndex::scan(const fs::path &root, const fs::path &vmlinux) {
+    ParentIndex index;
+    index.root_ = root;
+    index.vmlinux_ = vmlinux;
+    fs::path order = root / "modules.order";
+    if (!fs::exists(order))
+        return index; // a kernel without modules: everything is in vmlinux
+    for (const auto &module : parse_modules_order(read_text(order))) {
+        fs::path mod_file = root / (module + ".mod");
+        if (!fs::exists(mod_file))
+            throw Error("{} lists {} but {} is missing; is the tree fully built?", order.string(),
+                        module, mod_file.string());
+        for (const auto &object : parse_mod_file(read_text(mod_file)))
+            index.module_of_object_[object] = module;
+    }
+    return index;
+}
+
+ParentIndex ParentIndex::single_module(const fs::path &module_ko) {
+    ParentIndex index;
+    index.only_module_ = module_ko;
+    return index;
+}
+
+Parent ParentIndex::parent_of(const std::string &object) const {
+    if (!only_module_.empty())
+        return module_parent(only_module_);
+    auto it = module_of_object_.find(object);
+    if (it == module_of_object_.end())
+        return {"vmlinux", vmlinux_};
+    return module_parent(root_ / (it->second + ".ko"));
+}
+
+} // namespace kpp::build

@@ -1,0 +1,104 @@
+#include "kpatch-build/options.h"
+
+#include "kpatch-build/module_name.h"
+#include "libkpp/error.h"
+
+#include <boost/program_options.hpp>
+
+#include <sstream>
+#include <thread>
+
+#ifndef KPP_VERSION
+#define KPP_VERSION "unknown"
+#endif
+
+namespace kpp::build {
+namespace po = boost::program_options;
+
+namespace {
+
+po::options_description visible_options(Options &o) {
+    po::options_description desc("Usage: kpatch-build [options] PATCH...\n\nOptions");
+    // clang-format off
+    desc.add_options()
+        ("sourcedir,s", po::value(&o.source_dir)->value_name("DIR"),
+         "configured and built kernel source tree (required for now)")
+        ("config,c", po::value(&o.config)->value_name("FILE"), "kernel .config (default SRC/.config)")
+        ("vmlinux,v", po::value(&o.vmlinux)->value_name("FILE"), "vmlinux (default SRC/vmlinux)")
+        ("jobs,j", po::value(&o.jobs)->value_name("N"), "parallel make jobs and diff threads (default: CPUs)")
+        ("target,t", po::value(&o.targets)->value_name("TARGET"), "extra make target, built with the objects (repeatable)")
+        ("name,n", po::value(&o.name)->value_name("NAME"), "module NAME.ko; default livepatch-<first patch name>")
+        ("output,o", po::value(&o.output_dir)->value_name("DIR"), "where NAME.ko goes (default: current directory)")
+        ("debug,d", po::bool_switch(&o.debug), "debug log; keep the work directory")
+        ("non-replace,R", po::bool_switch(&o.non_replace), "build a livepatch that does not replace loaded ones")
+        ("skip-cleanup", po::bool_switch(&o.skip_cleanup), "keep the work directory")
+        ("skip-compiler-check", po::bool_switch(&o.skip_compiler_check), "do not require the kernel's compiler version")
+        ("oot-module", po::value(&o.oot_module)->value_name("FILE.ko"), "patch this out-of-tree module ...")
+        ("oot-module-src", po::value(&o.oot_module_src)->value_name("DIR"), "... whose built source is DIR (make M=DIR)")
+        ("version", "print the version")
+        ("help,h", "print this help");
+    // clang-format on
+    return desc;
+}
+
+void check_options(const po::variables_map &vm, Options &o) {
+    if (o.patches.empty())
+        throw Error("no patch given; usage: kpatch-build [options] PATCH... (see --help)");
+    if (o.source_dir.empty())
+        throw Error("-s/--sourcedir DIR is required: a configured and built kernel tree");
+    if (vm.count("jobs") && o.jobs == 0)
+        throw Error("-j/--jobs must be at least 1");
+    if (o.oot_module.empty() != o.oot_module_src.empty())
+        throw Error("--oot-module and --oot-module-src go together: the module's .ko and the "
+                    "directory it was built from");
+    if (!o.oot_module.empty() && !o.oot_module.ends_with(".ko"))
+        throw Error("--oot-module wants the module's .ko file, got '{}'", o.oot_module);
+}
+
+void fill_defaults(const po::variables_map &vm, Options &o) {
+    if (!vm.count("jobs"))
+        o.jobs = std::max(1u, std::thread::hardware_concurrency());
+    if (o.name.empty())
+        o.name = default_module_name(o.patches.front());
+    else
+        validate_module_name(o.name);
+    if (o.output_dir.empty())
+        o.output_dir = ".";
+}
+
+} // namespace
+
+CommandLine parse_command_line(const std::vector<std::string> &args) {
+    CommandLine result;
+    Options &o = result.options;
+    po::options_description visible = visible_options(o);
+    po::options_description all;
+    all.add(visible).add_options()("patch", po::value(&o.patches));
+    po::positional_options_description positional;
+    positional.add("patch", -1);
+
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+        po::notify(vm);
+    } catch (const po::error &e) {
+        throw Error("{} (see --help)", e.what());
+    }
+    if (vm.count("help")) {
+        std::ostringstream text;
+        text << visible;
+        result.action = Action::ShowHelp;
+        result.text = text.str();
+        return result;
+    }
+    if (vm.count("version")) {
+        result.action = Action::ShowVersion;
+        result.text = std::string("kpatch-build (kpatch++) ") + KPP_VERSION;
+        return result;
+    }
+    check_options(vm, o);
+    fill_defaults(vm, o);
+    return result;
+}
+
+} // namespace kpp::build

@@ -1,0 +1,150 @@
+// kbuild .cmd and .mod files: header -> objects, object -> parent.
+#include "kpatch-build/changed_objects.h"
+#include "kpatch-build/kbuild_cmd.h"
+#include "kpatch-build/object_build.h"
+#include "kpatch-build/object_parents.h"
+#include "kpatch_build_test_util.h"
+#include "libkpp/error.h"
+
+#include <gtest/gtest.h>
+
+using namespace kpp::build;
+using kpp::build::test::TempTree;
+
+namespace {
+
+std::string cmd_text(const std::string &object, const std::string &source,
+                     const std::vector<std::string> &deps, const std::string &flags = "-D__KERNEL__") {
+    std::string text = "cmd_" + object + " := gcc " + flags + " -c -o " + object + " " + source +
+                       "\n\nsource_" + object + " := " + source + "\n\ndeps_" + object + " := \\\n";
+    for (const auto &dep : deps)
+        text += "  " + dep + " \\\n    $(wildcard include/config/FOO) \\\n";
+    text += "\n" + object + ": $(deps_" + object + ")\n\n$(deps_" + object + "):\n";
+    return text;
+}
+
+void add_object(const TempTree &tree, const std::string &object, const std::string &source,
+                const std::vector<std::string> &deps, const std::string &flags = "-D__KERNEL__") {
+    tree.write(cmd_file_for(object), cmd_text(object, source, deps, flags));
+}
+
+} // namespace
+
+TEST(KpatchBuildKbuild, ParsesCmdFile) {
+    auto cmd = parse_kbuild_command(cmd_text("fs/proc/meminfo.o", "fs/proc/meminfo.c",
+                                             {"include/linux/mm.h", "include/linux/fs.h"}));
+    EXPECT_EQ(cmd.target, "fs/proc/meminfo.o");
+    EXPECT_EQ(cmd.source, "fs/proc/meminfo.c");
+    EXPECT_EQ(cmd.deps, (std::vector<std::string>{"include/linux/mm.h", "include/linux/fs.h"}));
+    EXPECT_TRUE(is_kernel_compile_unit(cmd));
+}
+
+TEST(KpatchBuildKbuild, SavedcmdSpellingAndHostObjects) {
+    auto cmd = parse_kbuild_command("savedcmd_scripts/x.o := gcc -O2 -c scripts/x.c\n"
+                                    "source_scripts/x.o := scripts/x.c\n");
+    EXPECT_EQ(cmd.target, "scripts/x.o");
+    EXPECT_FALSE(is_kernel_compile_unit(cmd)) << "host objects have no -D__KERNEL__";
+}
+
+TEST(KpatchBuildKbuild, CmdFileNames) {
+    EXPECT_EQ(cmd_file_for("fs/proc/meminfo.o"), "fs/proc/.meminfo.o.cmd");
+    EXPECT_EQ(object_for_cmd_file("fs/proc/.meminfo.o.cmd"), "fs/proc/meminfo.o");
+    EXPECT_EQ(object_for_cmd_file("fs/proc/.meminfo.ko.cmd"), "");
+    EXPECT_EQ(files_written_by_build("a/b.o"),
+              (std::vector<std::string>{"a/b.o", "a/.b.o.cmd", "a/.b.o.d"}));
+}
+
+TEST(KpatchBuildKbuild, HeaderMapsToEveryObjectIncludingIt) {
+    TempTree tree;
+    add_object(tree, "fs/proc/meminfo.o", "fs/proc/meminfo.c", {"include/linux/mm.h"});
+    add_object(tree, "mm/page_alloc.o", "mm/page_alloc.c", {"include/linux/mm.h", "include/linux/gfp.h"});
+    add_object(tree, "kernel/fork.o", "kernel/fork.c", {"include/linux/gfp.h"});
+    add_object(tree, "scripts/mod/modpost.o", "scripts/mod/modpost.c", {"include/linux/mm.h"}, "-O2");
+    tree.write("fs/binfmt_misc.mod.o", "not a cmd");
+    auto index = KbuildIndex::scan(tree.root());
+    EXPECT_EQ(index.objects_using("include/linux/mm.h"),
+              (std::vector<std::string>{"fs/proc/meminfo.o", "mm/page_alloc.o"}));
+    EXPECT_EQ(index.objects_using("include/linux/gfp.h"),
+              (std::vector<std::string>{"kernel/fork.o", "mm/page_alloc.o"}));
+    EXPECT_TRUE(index.objects_using("include/linux/none.h").empty());
+    EXPECT_EQ(index.all_objects().size(), 3u);
+}
+
+TEST(KpatchBuildKbuild, SelectsObjectsForSourcesAndHeaders) {
+    TempTree tree;
+    add_object(tree, "fs/proc/meminfo.o", "fs/proc/meminfo.c", {"include/linux/mm.h"});
+    add_object(tree, "mm/page_alloc.o", "mm/page_alloc.c", {"include/linux/mm.h", "mm/internal.h"});
+    int scans = 0;
+    std::optional<KbuildIndex> index;
+    auto load = [&]() -> const KbuildIndex & {
+        if (!index) {
+            ++scans;
+            index = KbuildIndex::scan(tree.root());
+        }
+        return *index;
+    };
+    auto only_c = select_objects({{"fs/proc/meminfo.c"}}, tree.root(), load);
+    EXPECT_EQ(only_c.objects, std::vector<std::string>{"fs/proc/meminfo.o"});
+    EXPECT_FALSE(only_c.whole_tree);
+    EXPECT_EQ(scans, 0) << "a .c file with its own .cmd needs no tree scan";
+
+    auto header = select_objects({{"mm/internal.h"}, {"fs/proc/meminfo.c"}}, tree.root(), load);
+    EXPECT_EQ(header.objects, (std::vector<std::string>{"fs/proc/meminfo.o", "mm/page_alloc.o"}));
+    EXPECT_FALSE(header.whole_tree);
+}
+
+TEST(KpatchBuildKbuild, UnknownFileFallsBackToWholeTree) {
+    TempTree tree;
+    add_object(tree, "fs/proc/meminfo.o", "fs/proc/meminfo.c", {});
+    add_object(tree, "mm/page_alloc.o", "mm/page_alloc.c", {});
+    std::optional<KbuildIndex> index;
+    auto load = [&]() -> const KbuildIndex & {
+        if (!index)
+            index = KbuildIndex::scan(tree.root());
+        return *index;
+    };
+    auto selection = select_objects({{"fs/proc/Makefile"}}, tree.root(), load);
+    EXPECT_TRUE(selection.whole_tree);
+    EXPECT_EQ(selection.objects.size(), 2u);
+    ASSERT_EQ(selection.explanations.size(), 1u);
+    EXPECT_NE(selection.explanations[0].find("cannot tell"), std::string::npos);
+}
+
+TEST(KpatchBuildParents, ModFileFormats) {
+    EXPECT_EQ(parse_mod_file("fs/binfmt_misc.o\n"), std::vector<std::string>{"fs/binfmt_misc.o"});
+    EXPECT_EQ(parse_mod_file("fs/ext4/a.o fs/ext4/b.o\n"),
+              (std::vector<std::string>{"fs/ext4/a.o", "fs/ext4/b.o"}));
+    EXPECT_EQ(parse_modules_order("fs/binfmt_misc.o\nkernel/fs/ext4/ext4.ko\n"),
+              (std::vector<std::string>{"fs/binfmt_misc", "fs/ext4/ext4"}));
+}
+
+TEST(KpatchBuildParents, ObjectsInModFilesBelongToTheirModule) {
+    TempTree tree;
+    tree.write("modules.order", "fs/binfmt_misc.o\nfs/ext4/ext4.o\n");
+    tree.write("fs/binfmt_misc.mod", "fs/binfmt_misc.o\n");
+    tree.write("fs/binfmt_misc.ko", "elf");
+    tree.write("fs/ext4/ext4.mod", "fs/ext4/super.o\nfs/ext4/inode.o\n");
+    tree.write("fs/ext4/ext4.ko", "elf");
+    auto index = ParentIndex::scan(tree.root(), tree / "vmlinux");
+    EXPECT_EQ(index.parent_of("fs/binfmt_misc.o"), (Parent{"binfmt_misc", tree / "fs/binfmt_misc.ko"}));
+    EXPECT_EQ(index.parent_of("fs/ext4/inode.o"), (Parent{"ext4", tree / "fs/ext4/ext4.ko"}));
+    EXPECT_EQ(index.parent_of("fs/proc/meminfo.o"), (Parent{"vmlinux", tree / "vmlinux"}));
+}
+
+TEST(KpatchBuildParents, DashInModuleNameBecomesUnderscore) {
+    TempTree tree;
+    tree.write("modules.order", "drivers/x/my-mod.o\n");
+    tree.write("drivers/x/my-mod.mod", "drivers/x/a.o\n");
+    tree.write("drivers/x/my-mod.ko", "elf");
+    auto index = ParentIndex::scan(tree.root(), tree / "vmlinux");
+    EXPECT_EQ(index.parent_of("drivers/x/a.o").name, "my_mod");
+}
+
+TEST(KpatchBuildParents, MissingModFileOrKoIsAnError) {
+    TempTree tree;
+    tree.write("modules.order", "fs/binfmt_misc.o\n");
+    EXPECT_THROW(ParentIndex::scan(tree.root(), tree / "vmlinux"), kpp::Error);
+    tree.write("fs/binfmt_misc.mod", "fs/binfmt_misc.o\n");
+    auto index = ParentIndex::scan(tree.root(), tree / "vmlinux");
+    EXPECT_THROW(index.parent_of("fs/binfmt_misc.o"), kpp::Error) << "no .ko built";
+}

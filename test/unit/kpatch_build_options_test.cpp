@@ -1,0 +1,92 @@
+// Command line, module names and the compiler check.
+#include "kpatch-build/compiler_check.h"
+#include "kpatch-build/module_name.h"
+#include "kpatch-build/options.h"
+#include "libkpp/error.h"
+
+#include <gtest/gtest.h>
+
+using namespace kpp::build;
+
+TEST(KpatchBuildName, DefaultFromFirstPatch) {
+    EXPECT_EQ(default_module_name("/tmp/patches/meminfo-fix.patch"), "livepatch-meminfo-fix");
+    EXPECT_EQ(default_module_name("fix v2+cve.diff"), "livepatch-fix_v2_cve");
+    EXPECT_EQ(default_module_name("a.b.patch"), "livepatch-a_b");
+}
+
+TEST(KpatchBuildName, DefaultIsCutToTheKernelLimit) {
+    std::string name = default_module_name(std::string(100, 'x') + ".patch");
+    EXPECT_EQ(name.size(), kMaxModuleNameLength);
+    EXPECT_NO_THROW(validate_module_name(name));
+}
+
+TEST(KpatchBuildName, Validation) {
+    EXPECT_NO_THROW(validate_module_name("livepatch-a_b1"));
+    EXPECT_THROW(validate_module_name(""), kpp::Error);
+    EXPECT_THROW(validate_module_name("with.dot"), kpp::Error);
+    EXPECT_THROW(validate_module_name("with/slash"), kpp::Error);
+    EXPECT_THROW(validate_module_name(std::string(56, 'a')), kpp::Error);
+    EXPECT_EQ(kernel_module_name("livepatch-a-b"), "livepatch_a_b");
+}
+
+TEST(KpatchBuildOptions, ParsesEverything) {
+    auto cl = parse_command_line({"-s", "/src", "-j", "3", "-t", "bzImage", "-n", "lp", "-o", "/out",
+                                  "-R", "-d", "--skip-compiler-check", "a.patch", "b.patch"});
+    ASSERT_EQ(cl.action, Action::Build);
+    const Options &o = cl.options;
+    EXPECT_EQ(o.source_dir, "/src");
+    EXPECT_EQ(o.jobs, 3u);
+    EXPECT_EQ(o.targets, std::vector<std::string>{"bzImage"});
+    EXPECT_EQ(o.name, "lp");
+    EXPECT_EQ(o.output_dir, "/out");
+    EXPECT_TRUE(o.non_replace);
+    EXPECT_TRUE(o.debug);
+    EXPECT_TRUE(o.skip_compiler_check);
+    EXPECT_FALSE(o.skip_cleanup);
+    EXPECT_EQ(o.patches, (std::vector<std::string>{"a.patch", "b.patch"}));
+}
+
+TEST(KpatchBuildOptions, Defaults) {
+    auto cl = parse_command_line({"--sourcedir", "/src", "dir/fix-1.patch"});
+    EXPECT_EQ(cl.options.name, "livepatch-fix-1");
+    EXPECT_EQ(cl.options.output_dir, ".");
+    EXPECT_GE(cl.options.jobs, 1u);
+}
+
+TEST(KpatchBuildOptions, Errors) {
+    EXPECT_THROW(parse_command_line({"-s", "/src"}), kpp::Error);                   // no patch
+    EXPECT_THROW(parse_command_line({"x.patch"}), kpp::Error);                      // no -s
+    EXPECT_THROW(parse_command_line({"-s", "/s", "-j", "0", "x.patch"}), kpp::Error);
+    EXPECT_THROW(parse_command_line({"-s", "/s", "-j", "many", "x.patch"}), kpp::Error);
+    EXPECT_THROW(parse_command_line({"-s", "/s", "--bogus", "x.patch"}), kpp::Error);
+    EXPECT_THROW(parse_command_line({"-s", "/s", "-n", "bad.name", "x.patch"}), kpp::Error);
+    EXPECT_THROW(parse_command_line({"-s", "/s", "--oot-module", "m.ko", "x.patch"}), kpp::Error);
+    EXPECT_THROW(parse_command_line({"-s", "/s", "--oot-module", "m.o", "--oot-module-src", "d",
+                                     "x.patch"}),
+                 kpp::Error);
+}
+
+TEST(KpatchBuildOptions, HelpAndVersionNeedNothingElse) {
+    EXPECT_EQ(parse_command_line({"--help"}).action, Action::ShowHelp);
+    EXPECT_NE(parse_command_line({"--help"}).text.find("--sourcedir"), std::string::npos);
+    EXPECT_EQ(parse_command_line({"--version"}).action, Action::ShowVersion);
+}
+
+TEST(KpatchBuildCompiler, ReadsConfigVersion) {
+    auto v = config_compiler_version("CONFIG_X=y\nCONFIG_CC_VERSION_TEXT=\"gcc-12 (Debian) 12.2.0\"\n");
+    ASSERT_TRUE(v);
+    EXPECT_EQ(*v, "gcc-12 (Debian) 12.2.0");
+    EXPECT_FALSE(config_compiler_version("CONFIG_X=y\n"));
+}
+
+TEST(KpatchBuildCompiler, MismatchNamesBothVersions) {
+    EXPECT_NO_THROW(require_same_compiler("gcc (Debian 12.2.0-14) 12.2.0", "gcc (Debian 12.2.0-14) 12.2.0"));
+    try {
+        require_same_compiler("gcc 11.1", "gcc 12.2");
+        FAIL() << "no error";
+    } catch (const kpp::Error &e) {
+        std::string msg = e.what();
+        EXPECT_NE(msg.find("gcc 11.1"), std::string::npos);
+        EXPECT_NE(msg.find("gcc 12.2"), std::string::npos);
+    }
+}
