@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Self-test of run-guest.sh's verdicts: each scenario boots the test kernel
+# and must end with the expected verdict. A harness that passes broken runs
+# would make every other integration test meaningless.
+#
+# Usage: harness-selftest.sh [--workdir DIR]
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+workdir=
+tree=
+ko=
+failures=0
+
+die() { echo "harness-selftest: error: $*" >&2; exit 1; }
+
+parse_args() {
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--workdir) workdir=$2; shift ;;
+		*) die "unknown argument: $1" ;;
+		esac
+		shift
+	done
+	[ -n "$workdir" ] || workdir=$(mktemp -d -t kpp-selftest.XXXXXX)
+	mkdir -p "$workdir"
+}
+
+# Build selftest/kpp_selftest.c out of tree from a copy (keeps the source
+# directory free of build output).
+build_module() {
+	local dir="$workdir/module"
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	cp "$here/selftest/kpp_selftest.c" "$here/selftest/Kbuild" "$dir/"
+	make -C "$tree" M="$dir" modules >"$workdir/module-build.log" 2>&1 ||
+		{ cat "$workdir/module-build.log" >&2; die "building kpp_selftest.ko failed"; }
+	ko="$dir/kpp_selftest.ko"
+}
+
+# scenario NAME EXPECT(pass|fail) TIMEOUT GUEST_SCRIPT_BODY
+scenario() {
+	local name=$1 expect=$2 timeout=$3 body=$4 d="$workdir/$1" got t0
+	mkdir -p "$d"
+	printf '. /test/lib.sh\n%s\n' "$body" >"$d/guest.sh"
+	"$here/make-initramfs.sh" "$d/initramfs.cpio.gz" "$d/guest.sh" "$ko"
+	t0=$SECONDS
+	if "$here/run-guest.sh" --kernel "$tree/arch/x86/boot/bzImage" \
+		--initrd "$d/initramfs.cpio.gz" --log "$d/console.log" \
+		--timeout "$timeout" 2>"$d/verdict.txt"; then
+		got=pass
+	else
+		got=fail
+	fi
+	if [ "$got" = "$expect" ]; then
+		echo "selftest $name: ok (harness said $got in $((SECONDS - t0))s: $(tail -n1 "$d/verdict.txt"))"
+	else
+		echo "selftest $name: WRONG VERDICT: expected $expect, got $got; see $d" >&2
+		failures=$((failures + 1))
+	fi
+}
+
+main() {
+	parse_args "$@"
+	tree=$("$here/build-test-kernel.sh" --print-dir)
+	build_module
+	scenario pass pass 120 'kpp_run load insmod /test/kpp_selftest.ko; kpp_run unload rmmod kpp_selftest; kpp_done'
+	scenario failed-check fail 120 'kpp_pass a; kpp_fail b "deliberate"; true'
+	scenario no-checks fail 120 'echo nothing to check'
+	scenario script-status fail 120 'kpp_pass a; exit 3'
+	scenario kernel-warning fail 120 'kpp_run warn insmod /test/kpp_selftest.ko action=warn; kpp_done'
+	scenario kernel-oops fail 120 'kpp_pass before; insmod /test/kpp_selftest.ko action=oops; kpp_pass after'
+	# The guest never finishes: the hard timeout must kill QEMU.
+	scenario timeout fail 20 'kpp_pass before; sleep 600'
+	[ "$failures" -eq 0 ] || die "$failures scenario(s) got the wrong verdict"
+	echo "harness-selftest: all scenarios got the expected verdict"
+}
+
+main "$@"
