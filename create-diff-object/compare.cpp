@@ -33,9 +33,19 @@ bool same_target(const Context &ctx, const Section &orig_sec, const Relocation &
     }
     if (a.addend != b.addend)
         return false;
+    // A section symbol stands for the function or object that owns it.
+    auto named = [](const Symbol *s) {
+        return s->is_section() && s->sec && s->sec->owner ? s->sec->owner : s;
+    };
+    sa = named(sa);
+    sb = named(sb);
     if (sb->twin == sa)
         return true;
-    // Undefined externals and special statics have no twin; compare names.
+    // Per-call-site statics are never correlated: the same macro at the
+    // same place makes one of the same name.
+    if (is_special_static(sa->name) && is_special_static(sb->name))
+        return stable_name(sa->name) == stable_name(sb->name);
+    // Undefined externals have no twin; compare names.
     return sa->name == sb->name && !sa->sec && !sb->sec;
 }
 
@@ -47,8 +57,11 @@ bool same_relocations(const Context &ctx, const Section &orig, const Section &pa
         return false;
     for (size_t i = 0; i < a.size(); i++) {
         if (a[i].offset != b[i].offset || a[i].type != b[i].type ||
-            !same_target(ctx, orig, a[i], patched, b[i]))
+            !same_target(ctx, orig, a[i], patched, b[i])) {
+            log::debug("{}: relocation at {:#x} differs: {}{:+#x} -> {}{:+#x}", patched.name,
+                       b[i].offset, a[i].sym->name, a[i].addend, b[i].sym->name, b[i].addend);
             return false;
+        }
     }
     return true;
 }

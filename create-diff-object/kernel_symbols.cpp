@@ -99,15 +99,30 @@ KernelSymbols KernelSymbols::load(const std::string &path) {
     return table;
 }
 
-size_t KernelSymbols::group_of(const elf::Object &obj) const {
-    std::string file;
-    std::vector<std::string_view> locals;
+std::unordered_map<const elf::Symbol *, size_t>
+KernelSymbols::groups_of(const elf::Object &obj) const {
+    // Locals of the object, by the FILE symbol they follow.
+    std::vector<std::pair<std::string, std::vector<const elf::Symbol *>>> files;
+    files.push_back({"", {}});
     for (const auto &sym : obj.symbols) {
-        if (sym->is_file() && file.empty())
-            file = sym->name;
+        if (sym->is_file())
+            files.push_back({sym->name, {}});
         else if (sym->is_local() && sym->sec && (sym->is_func() || sym->is_object()))
-            locals.push_back(sym->name);
+            files.back().second.push_back(sym.get());
     }
+    std::unordered_map<const elf::Symbol *, size_t> groups;
+    for (const auto &[file, locals] : files) {
+        if (locals.empty())
+            continue;
+        size_t group = group_of(obj.path, file, locals);
+        for (const elf::Symbol *sym : locals)
+            groups[sym] = group;
+    }
+    return groups;
+}
+
+size_t KernelSymbols::group_of(const std::string &path, const std::string &file,
+                               const std::vector<const elf::Symbol *> &locals) const {
     // Several files may share a base name (core.c); the right group is the
     // one that holds the most of this object's local symbols.
     size_t best = 0, best_score = 0;
@@ -116,8 +131,8 @@ size_t KernelSymbols::group_of(const elf::Object &obj) const {
         if (groups_[g].file != file)
             continue;
         size_t score = 0;
-        for (std::string_view name : locals) {
-            auto it = by_name_.find(name);
+        for (const elf::Symbol *local : locals) {
+            auto it = by_name_.find(local->name);
             if (it == by_name_.end())
                 continue;
             score += std::any_of(it->second.begin(), it->second.end(),
@@ -131,16 +146,13 @@ size_t KernelSymbols::group_of(const elf::Object &obj) const {
             tie = true;
         }
     }
-    if (best == 0) {
-        if (locals.empty())
-            return 0; // nothing local to place
+    if (best == 0)
         throw Error("{}: the parent's symbol table has no FILE symbol for {}; is it the right "
                     "vmlinux or module?",
-                    obj.path, file.empty() ? "this object" : file);
-    }
-    if (tie && !locals.empty())
+                    path, file.empty() ? "this object" : file);
+    if (tie)
         throw Error("{}: {} matches several FILE groups in the parent's symbol table equally well",
-                    obj.path, file);
+                    path, file);
     return best;
 }
 

@@ -36,9 +36,11 @@ public:
         size_t first = 0, end = 0;
     };
 
-    // The FILE group in the parent that holds the local symbols of obj.
-    // Throws kpp::Error when no group, or more than one, fits.
-    size_t group_of(const elf::Object &obj) const;
+    // For every local function and object of obj, the FILE group in the
+    // parent that holds it. An object linked from several files (ld -r) has
+    // several FILE symbols; each local belongs to the one before it.
+    // Throws kpp::Error when no group, or more than one, fits a file.
+    std::unordered_map<const elf::Symbol *, size_t> groups_of(const elf::Object &obj) const;
 
     struct Position {
         uint64_t sympos = 0; // 0 when the name is unique in the parent
@@ -51,6 +53,8 @@ public:
 
 private:
     void add(KernelSymbol sym);
+    size_t group_of(const std::string &path, const std::string &file,
+                    const std::vector<const elf::Symbol *> &locals) const;
     void build_index();
 
     std::vector<KernelSymbol> symbols_;

@@ -36,7 +36,7 @@ public:
         out_->flags = ctx.patched->flags;
         out_->path = ctx.options.output_path;
         out_->symbols.push_back(std::make_unique<Symbol>());
-        group_ = ctx.kernel->group_of(*ctx.orig);
+        group_of_ = ctx.kernel->groups_of(*ctx.orig);
     }
 
     void build() {
@@ -74,6 +74,8 @@ private:
             out->data.resize(at, 0);
             auto bytes = in.bytes(begin, end - begin);
             out->data.insert(out->data.end(), bytes.begin(), bytes.end());
+            // A table's last entry may be short of its padding in the input.
+            out->data.resize(at + (end - begin), 0);
         }
         pieces_[&in].push_back({begin, end, out, at});
     }
@@ -167,7 +169,7 @@ private:
                         ctx_.object_name, user, in.name);
         const std::string &name = in.twin->name; // GCC may have renumbered it
         if (in.is_local()) {
-            auto pos = ctx_.kernel->find(name, true, group_);
+            auto pos = ctx_.kernel->find(name, true, group_of_.at(in.twin));
             if (!pos)
                 throw Refusal("{}: {} refers to {}, which {} does not have (inlined or "
                               "optimized away in the running kernel); patch its callers instead",
@@ -266,7 +268,8 @@ private:
             if (func->status != Status::Changed || func->parent)
                 continue;
             const std::string &old_name = func->twin->name;
-            auto pos = ctx_.kernel->find(old_name, func->twin->is_local(), group_);
+            bool local = func->twin->is_local();
+            auto pos = ctx_.kernel->find(old_name, local, local ? group_of_.at(func->twin) : 0);
             if (!pos)
                 throw Refusal("{}: function {} changed, but {} has no function of that name "
                               "(was it inlined everywhere?); patch its callers instead",
@@ -289,7 +292,8 @@ private:
     Context &ctx_;
     const KeptEntries &kept_;
     std::unique_ptr<Object> out_;
-    size_t group_ = 0;
+    // The parent's FILE group of each local symbol of the original object.
+    std::unordered_map<const Symbol *, size_t> group_of_;
     Symbol *file_symbol_ = nullptr;
     std::unordered_map<const Section *, std::vector<Piece>> pieces_;
     std::unordered_map<const Symbol *, Symbol *> out_symbol_;

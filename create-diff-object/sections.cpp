@@ -42,6 +42,10 @@ bool is_author_section(const elf::Section &sec) {
 
 std::unordered_set<const elf::Section *> special_static_sections(const elf::Object &obj) {
     std::unordered_set<const elf::Section *> all_special, mixed;
+    // UBSAN's per-check source locations and type descriptors.
+    for (const auto &sec : obj.sections)
+        if (sec->name.starts_with(".data..Lubsan") || sec->name.starts_with(".rodata..Lubsan"))
+            all_special.insert(sec.get());
     for (const auto &sym : obj.symbols) {
         if (!sym->sec || sym->is_section())
             continue;

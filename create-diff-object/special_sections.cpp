@@ -53,37 +53,70 @@ const SpecialSection *table_for(std::string_view name) {
     return nullptr;
 }
 
-// .discard.* tables (objtool annotations) hold one pointer per entry; the
-// entry size is what divides the section evenly between its relocations.
+// Whether every `size`-byte entry of sec carries relocations at the same
+// offsets: the shape of a table of that entry size.
+// The last entry may lack its tail padding: assemblers emit the fields, not
+// the struct's alignment.
+bool entries_have_size(const Section &sec, size_t size) {
+    if (size == 0 || !sec.rela)
+        return false;
+    const auto &relocs = sec.rela->relocs;
+    std::vector<uint64_t> first, current;
+    uint64_t entry = 0;
+    auto flush = [&]() {
+        if (entry == 0)
+            first = current;
+        bool same = current == first;
+        current.clear();
+        return same;
+    };
+    for (const Relocation &r : relocs) {
+        while (r.offset >= entry + size) {
+            if (!flush())
+                return false;
+            entry += size;
+        }
+        current.push_back(r.offset - entry);
+    }
+    while (entry < sec.size()) {
+        if (!flush())
+            return false;
+        entry += size;
+    }
+    return !first.empty() && sec.size() % size <= size - 1 &&
+           (sec.size() % size == 0 || sec.size() % size > first.back());
+}
+
+// The smallest entry size the relocations repeat with: for objtool's
+// .discard.* annotations, and for a table whose given struct size does not
+// fit this object (it was built for another kernel version).
 std::optional<size_t> inferred_entry_size(const Section &sec) {
-    if (!sec.rela || sec.rela->relocs.empty())
-        return std::nullopt;
-    size_t n = sec.rela->relocs.size();
-    if (sec.size() % n)
-        return std::nullopt;
-    size_t size = sec.size() / n;
-    for (size_t i = 0; i < n; i++)
-        if (sec.rela->relocs[i].offset != i * size)
-            return std::nullopt;
-    return size;
+    for (size_t size = 4; size <= 64 && size <= sec.size(); size++)
+        if (entries_have_size(sec, size))
+            return size;
+    return std::nullopt;
 }
 
 std::optional<size_t> entry_size(const Context &ctx, const Section &sec) {
-    if (const SpecialSection *t = table_for(sec.name)) {
-        if (!t->size)
-            return t->fixed;
-        const std::optional<size_t> &size = ctx.options.sizes.*(t->size);
-        if (!size)
-            throw Error("{}: cannot process {} without the size of {}: pass it in the "
-                        "environment as kpatch-build does, or give a vmlinux with debug info",
-                        ctx.object_name, sec.name, t->struct_name);
-        if (*size == 0 || sec.size() % *size)
-            throw Error("{}: {} is {} bytes, not a whole number of {}-byte {} entries; is the "
-                        "struct size right for this kernel?",
-                        ctx.object_name, sec.name, sec.size(), *size, t->struct_name);
-        return size;
-    }
-    return inferred_entry_size(sec);
+    const SpecialSection *t = table_for(sec.name);
+    if (!t)
+        return inferred_entry_size(sec);
+    if (!t->size)
+        return t->fixed;
+    const std::optional<size_t> &given = ctx.options.sizes.*(t->size);
+    if (given && entries_have_size(sec, *given))
+        return given;
+    std::optional<size_t> inferred = inferred_entry_size(sec);
+    if (!inferred)
+        throw Error("{}: cannot tell the entry size of {} ({}): {}", ctx.object_name, sec.name,
+                    t->struct_name,
+                    given ? fmt::format("{} bytes does not fit its {} bytes", *given, sec.size())
+                          : std::string("pass it in the environment as kpatch-build does, or "
+                                        "give a vmlinux with debug info"));
+    if (given)
+        log::warn("{}: {} entries are {} bytes here, not the {} given for {}", ctx.object_name,
+                  sec.name, *inferred, *given, t->struct_name);
+    return inferred;
 }
 
 // Whether a relocation points into a function that is in the patch.

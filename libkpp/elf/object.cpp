@@ -22,6 +22,8 @@ Symbol *Object::find_symbol(std::string_view name) const {
 }
 
 Section *Object::add_section(std::string name, uint32_t type, uint64_t sh_flags, uint64_t align) {
+    if (sections.empty())
+        sections.push_back(std::make_unique<Section>()); // the null section
     auto sec = std::make_unique<Section>();
     sec->name = std::move(name);
     sec->hdr.sh_type = type;
