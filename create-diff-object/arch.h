@@ -21,9 +21,9 @@ public:
     // the instruction encoding adds to the addend.
     virtual int64_t target_offset(const elf::Section &sec, const elf::Relocation &rel) const = 0;
 
-    // Whether the function in text starts with an ftrace call (__fentry__):
+    // Whether the function starts with an ftrace call (__fentry__):
     // ftrace is how the kernel redirects it, so without one it cannot be patched.
-    virtual bool has_ftrace_hook(const elf::Section &text) const = 0;
+    virtual bool has_ftrace_hook(const elf::Symbol &func) const = 0;
 
     // Whether the only byte differences between two versions of a function
     // are __LINE__ values passed to the kernel's debug helpers

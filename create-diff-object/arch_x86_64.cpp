@@ -53,17 +53,23 @@ int immediate_after_displacement(const std::vector<uint8_t> &code, uint64_t disp
     }
 }
 
+bool names_source_location(const Relocation &r) {
+    std::string_view name = r.sym->name;
+    if (name.find("__func__") != std::string_view::npos)
+        return true;
+    return std::find(kLineTakingCalls.begin(), kLineTakingCalls.end(), name) !=
+           kLineTakingCalls.end();
+}
+
+// Whether the call around [from, from + window) takes a source location:
+// a helper known to take a line, or __func__ passed next to the line.
 bool calls_line_taking_helper(const Section &text, uint64_t from, uint64_t window) {
     if (!text.rela)
         return false;
-    for (const Relocation &r : text.rela->relocs) {
-        if (r.offset < from || r.offset > from + window)
-            continue;
-        std::string_view name = r.sym->name;
-        if (std::find(kLineTakingCalls.begin(), kLineTakingCalls.end(), name) !=
-            kLineTakingCalls.end())
+    uint64_t begin = from > 32 ? from - 32 : 0;
+    for (const Relocation &r : text.rela->relocs)
+        if (r.offset >= begin && r.offset <= from + window && names_source_location(r))
             return true;
-    }
     return false;
 }
 
@@ -97,12 +103,13 @@ public:
         return rel.addend + 4 + immediate_after_displacement(sec.data, rel.offset);
     }
 
-    bool has_ftrace_hook(const Section &text) const override {
-        if (!text.rela)
+    bool has_ftrace_hook(const elf::Symbol &func) const override {
+        if (!func.sec || !func.sec->rela)
             return false;
-        for (const Relocation &r : text.rela->relocs) {
+        for (const Relocation &r : func.sec->rela->relocs) {
             // "call __fentry__" at entry, or after a 4-byte ENDBR64.
-            if ((r.offset == 1 || r.offset == 5) && r.sym->name == "__fentry__")
+            uint64_t at = r.offset - func.value;
+            if ((at == 1 || at == 5) && r.sym->name == "__fentry__")
                 return true;
         }
         return false;

@@ -90,7 +90,7 @@ void include_changed(Context &ctx) {
         if (!sym->is_func() || !sym->sec || sym->parent || is_init_section(*sym->sec))
             continue;
         if (sym->status == Status::Changed) {
-            if (!ctx.arch.has_ftrace_hook(*sym->sec))
+            if (!ctx.arch.has_ftrace_hook(*sym))
                 throw Refusal("{}: function {} changed but has no ftrace hook (no call to "
                               "__fentry__: notrace, or built without -mfentry), so the "
                               "running kernel cannot be redirected to the new version",

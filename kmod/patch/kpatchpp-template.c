@@ -150,7 +150,7 @@ static int kpp_objnames_add(struct kpp_objnames *set, const char *name,
 	if (name && (len == 0 || (len == 7 && !strncmp(name, "vmlinux", 7))))
 		name = NULL;
 	if (name && len >= MODULE_NAME_LEN) {
-		pr_err("object name '%.*s...' is too long\n", MODULE_NAME_LEN,
+		pr_err("object name '%.*s...' is too long\n", (int)MODULE_NAME_LEN,
 		       name);
 		return -EINVAL;
 	}

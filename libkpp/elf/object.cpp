@@ -86,8 +86,10 @@ void bind_sections_to_symbols(Object &obj) {
             continue;
         }
         // With -ffunction-sections/-fdata-sections a function or object
-        // that starts its section and fills it owns that section.
-        bool fills = sym->value == 0 && sym->size == sym->sec->size();
+        // that fills its section owns it. Kernels built with call padding put
+        // a __pfx_ symbol for up to 16 bytes of padding before a function.
+        bool fills = sym->size + sym->value == sym->sec->size() &&
+                     (sym->value == 0 || (sym->is_func() && sym->value <= 16));
         if ((sym->is_func() || sym->is_object()) && fills && !sym->sec->owner)
             sym->sec->owner = sym;
     }
