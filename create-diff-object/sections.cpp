@@ -16,9 +16,10 @@ bool starts_with_any(std::string_view name, std::initializer_list<std::string_vi
 
 } // namespace
 
+// GCC names merged string sections ".rodata.str1.1", or with -fdata-sections
+// ".rodata.<function>.str1.8"; both are SHF_MERGE|SHF_STRINGS.
 bool is_string_section(const elf::Section &sec) {
-    return (sec.hdr.sh_flags & SHF_STRINGS) != 0 || sec.name.starts_with(".rodata.str") ||
-           sec.name.find(".str1.") != std::string::npos;
+    return (sec.hdr.sh_flags & SHF_STRINGS) != 0;
 }
 
 bool is_init_section(const elf::Section &sec) {
