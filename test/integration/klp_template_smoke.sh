@@ -181,6 +181,14 @@ EOF
 orig=$(cat /proc/cmdline)
 kpp_info "kernel $(uname -r), cmdline '$orig'"
 
+# Unconverted, the loader cannot resolve the .klp.sym symbol: refused.
+if insmod /test/unconverted.ko 2>/dev/null; then
+	kpp_fail unconverted-refused "the module loaded without conversion"
+	rmmod $lp
+else
+	kpp_pass unconverted-refused "insmod failed as expected"
+fi
+
 if kpp_lp_load $lp /test/$lp.ko; then
 	kpp_assert_eq cmdline-patched "$orig kpatchpp_smoke=1" "$(cat /proc/cmdline)"
 	kpp_assert_eq vmlinux-object yes \
@@ -213,7 +221,9 @@ main() {
 	cat "$workdir/convert.log" >&2
 	check_converted "$ko"
 	write_guest_script "$workdir/guest.sh"
-	"$here/make-initramfs.sh" "$workdir/initramfs.cpio.gz" "$workdir/guest.sh" "$ko"
+	cp "$workdir/module/$name.ko" "$workdir/unconverted.ko"
+	"$here/make-initramfs.sh" "$workdir/initramfs.cpio.gz" "$workdir/guest.sh" "$ko" \
+		"$workdir/unconverted.ko"
 	"$here/run-guest.sh" --kernel "$tree/arch/x86/boot/bzImage" \
 		--initrd "$workdir/initramfs.cpio.gz" --log "$workdir/console.log" --timeout 180
 }
