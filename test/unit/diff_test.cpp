@@ -1,0 +1,328 @@
+// diff_objects() on objects compiled from C snippets at test time:
+// correlation of renumbered statics and .cold pieces, the __LINE__ rule,
+// and the refusals.
+#include "create-diff-object/diff.h"
+#include "libkpp/elf/object.h"
+#include "libkpp/error.h"
+#include "testing/compile.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+using namespace kpp;
+using namespace kpp::testing;
+namespace diff = kpp::diff;
+
+namespace {
+
+// The struct sizes test/corpus/run-pair.sh gives.
+diff::StructSizes corpus_sizes() {
+    diff::StructSizes s;
+    s.para = 16;
+    s.ex = 12;
+    s.bug = 12;
+    s.alt = 13;
+    s.jump = 24;
+    s.orc = 6;
+    s.static_call = 8;
+    s.printk_index = 44;
+    return s;
+}
+
+class Diff : public ::testing::Test {
+protected:
+    TempDir dir;
+    std::filesystem::path orig, patched, output;
+
+    // Compiles both versions as NAME.c (so FILE symbols match) and diffs them
+    // against a vmlinux whose symbol table is the original object's.
+    diff::Result diff(const std::string &orig_src, const std::string &patched_src,
+                      const std::vector<std::string> &extra = {},
+                      const std::string &name = "unit") {
+        orig = compile(dir, "orig", name, orig_src, extra);
+        patched = compile(dir, "patched", name, patched_src, extra);
+        output = dir / "output.o";
+        diff::Options o;
+        o.orig_path = orig.string();
+        o.patched_path = patched.string();
+        o.parent_name = "vmlinux";
+        o.parent_symtab = symtab_of(dir, orig).string();
+        o.symvers_path = "/dev/null";
+        o.patch_name = "test_unit";
+        o.output_path = output.string();
+        o.report_path = (dir / "report.json").string();
+        o.sizes = corpus_sizes();
+        return diff::diff_objects(o);
+    }
+
+    static bool has_function(const diff::Result &r, const std::string &name) {
+        return std::any_of(r.functions.begin(), r.functions.end(),
+                           [&](const diff::FunctionChange &f) { return f.name == name; });
+    }
+
+    // Names of the symbols the relocations of SECTION in OBJ point at.
+    static std::vector<std::string> targets(const elf::Object &obj, const std::string &section) {
+        std::vector<std::string> out;
+        elf::Section *sec = obj.find_section(section);
+        if (!sec || !sec->rela)
+            return out;
+        for (const auto &r : sec->rela->relocs)
+            out.push_back(r.sym->is_section() && r.sym->sec ? r.sym->sec->name : r.sym->name);
+        return out;
+    }
+
+    static bool contains(const std::vector<std::string> &v, const std::string &s) {
+        return std::find(v.begin(), v.end(), s) != v.end();
+    }
+};
+
+// ---- baseline ---------------------------------------------------------------
+
+TEST_F(Diff, IdenticalObjectsAreNoChangeAndWriteNothing) {
+    const char *src = "int add(int a, int b) { return a + b; }\n";
+    diff::Result r = diff(src, src);
+    EXPECT_FALSE(r.changed);
+    EXPECT_TRUE(r.functions.empty());
+    EXPECT_FALSE(std::filesystem::exists(output));
+}
+
+TEST_F(Diff, ChangedFunctionIsTheOnlyOneInTheOutput) {
+    diff::Result r = diff("int add(int a, int b) { return a + b; }\n"
+                          "int mul(int a, int b) { return a * b; }\n",
+                          "int add(int a, int b) { return a + b + 1; }\n"
+                          "int mul(int a, int b) { return a * b; }\n");
+    ASSERT_TRUE(r.changed);
+    ASSERT_EQ(r.functions.size(), 1u);
+    EXPECT_EQ(r.functions[0].name, "add");
+    EXPECT_FALSE(r.functions[0].is_new);
+    auto out = elf::Object::read(output.string());
+    EXPECT_NE(out->find_symbol("add"), nullptr);
+    EXPECT_EQ(out->find_symbol("mul"), nullptr);
+    EXPECT_EQ(r.report["functions"].size(), 1u);
+    EXPECT_EQ(r.report["functions"][0]["name"], "add");
+    RunResult re = run({"readelf", "-W", "-a", output.string()});
+    EXPECT_EQ(re.status, 0);
+    EXPECT_EQ(re.err.find("Warning"), std::string::npos) << re.err;
+}
+
+// ---- correlation ------------------------------------------------------------
+
+// The patched file adds a function with its own `count` before the changed
+// one, so GCC renames foo's count.0 -> count.1 and gives the new one
+// count.0. foo in the patch must keep using the kernel's variable (the
+// original count.0), and the new function must not be wired to it.
+TEST_F(Diff, RenumberedStaticLocalRefersToKernelVariable) {
+    diff::Result r = diff(
+        "int foo(int x) { static int count; count += x; return count; }\n"
+        "int other(int x) { return x + 1; }\n",
+        "int foo(int x) { static int count; count += x * 2; return count; }\n"
+        "int bar(int x) { static int count; count -= x; return count; }\n"
+        "int other(int x) { return x + 1; }\n");
+    // Precondition: GCC did renumber foo's variable.
+    auto p = elf::Object::read(patched.string());
+    auto foo_targets = targets(*p, ".text.foo");
+    ASSERT_TRUE(contains(foo_targets, ".bss.count.1")) << "gcc no longer renumbers; rewrite test";
+
+    ASSERT_TRUE(r.changed);
+    EXPECT_TRUE(has_function(r, "foo"));
+    auto out = elf::Object::read(output.string());
+    auto t = targets(*out, ".text.foo");
+    EXPECT_TRUE(contains(t, ".klp.sym.vmlinux.count.0,0"))
+        << "foo must refer to the kernel's count.0; it refers to: " << ::testing::PrintToString(t);
+    EXPECT_FALSE(contains(t, "count.1")) << "foo got a fresh zeroed copy of its counter";
+    auto b = targets(*out, ".text.bar");
+    EXPECT_FALSE(contains(b, ".klp.sym.vmlinux.count.0,0"))
+        << "the new function bar must not share foo's kernel counter";
+}
+
+// A second static of the same name inside the changed function itself: the
+// one that existed keeps its kernel copy, the new one travels in the patch.
+TEST_F(Diff, NewStaticBesideRenamedOneIsCopiedOldOneReferenced) {
+    diff::Result r = diff(
+        "int foo(int x) { static int count; count += x; return count; }\n",
+        "int foo(int x) { if (x > 5) { static int count; count++; }\n"
+        "  static int count; count += x * 2; return count; }\n");
+    ASSERT_TRUE(r.changed);
+    auto out = elf::Object::read(output.string());
+    auto t = targets(*out, ".text.foo");
+    EXPECT_TRUE(contains(t, ".klp.sym.vmlinux.count.0,0")) << ::testing::PrintToString(t);
+    // The new variable is defined in the output, not looked up in the kernel.
+    int defined_counts = 0;
+    for (const auto &s : out->symbols)
+        defined_counts += s->is_object() && s->sec && s->name.starts_with("count.");
+    EXPECT_EQ(defined_counts, 1);
+}
+
+const char *kColdSource(bool patched) {
+    return patched ? R"(
+extern void report(const char *msg, int v) __attribute__((cold));
+extern int state;
+int check(int v) {
+    if (__builtin_expect(v < 0, 0)) {
+        report("negative", v);
+        report("still negative", v * 2);
+        return -22;
+    }
+    return v * 3 + state;
+}
+)"
+                   : R"(
+extern void report(const char *msg, int v) __attribute__((cold));
+extern int state;
+int check(int v) {
+    if (__builtin_expect(v < 0, 0)) {
+        report("negative", v);
+        report("still negative", v * 2);
+        return -22;
+    }
+    return v * 2 + state;
+}
+)";
+}
+
+TEST_F(Diff, ChangeInHotPartIncludesColdPiece) {
+    diff::Result r = diff(kColdSource(false), kColdSource(true));
+    auto o = elf::Object::read(orig.string());
+    ASSERT_NE(o->find_symbol("check.cold"), nullptr) << "gcc did not split check into check.cold";
+    ASSERT_TRUE(r.changed);
+    EXPECT_TRUE(has_function(r, "check"));
+    EXPECT_TRUE(has_function(r, "check.cold"));
+    auto out = elf::Object::read(output.string());
+    elf::Symbol *cold = out->find_symbol("check.cold");
+    ASSERT_NE(cold, nullptr);
+    ASSERT_NE(cold->sec, nullptr) << "check.cold must be defined in the patch, not looked up";
+    // The hot part's jump into the cold part goes to the patch's copy.
+    auto t = targets(*out, ".text.check");
+    bool to_copy = std::any_of(t.begin(), t.end(), [&](const std::string &s) {
+        return s == cold->sec->name || s == "check.cold";
+    });
+    EXPECT_TRUE(to_copy) << ::testing::PrintToString(t);
+}
+
+// ---- the __LINE__ rule ------------------------------------------------------
+
+const char *kLineSource = R"(
+extern void __might_sleep(const char *file, int line, int offsets);
+int slow(int x) {
+    __might_sleep("unit.c", __LINE__, 0);
+    return x + 1;
+}
+int other(int x) { return x * 3; }
+)";
+
+std::string with_blank_line_above(const std::string &src) {
+    return "/* a comment added above */\n" + src;
+}
+
+TEST_F(Diff, LineNumberOnlyChangeIsNoChange) {
+    diff::Result r = diff(kLineSource, with_blank_line_above(kLineSource));
+    // Precondition: the bytes do differ.
+    auto o = elf::Object::read(orig.string());
+    auto p = elf::Object::read(patched.string());
+    ASSERT_NE(o->find_section(".text.slow")->data, p->find_section(".text.slow")->data);
+    EXPECT_FALSE(r.changed);
+    EXPECT_FALSE(has_function(r, "slow"));
+    ASSERT_TRUE(r.report.contains("line_number_only"));
+    EXPECT_NE(r.report["line_number_only"].dump().find("slow"), std::string::npos)
+        << r.report.dump();
+}
+
+TEST_F(Diff, LineNumberChangeIgnoredButRealChangeFound) {
+    std::string patched = with_blank_line_above(kLineSource);
+    patched.replace(patched.find("x * 3"), 5, "x * 5");
+    diff::Result r = diff(kLineSource, patched);
+    ASSERT_TRUE(r.changed);
+    EXPECT_TRUE(has_function(r, "other"));
+    EXPECT_FALSE(has_function(r, "slow"));
+}
+
+TEST_F(Diff, ChangedLineArgumentToUnknownCallIsAChange) {
+    // A line number passed to a function not known to take one is data.
+    const char *src = R"(
+extern void log_line(const char *file, int line, int offsets);
+int slow(int x) {
+    log_line("unit.c", __LINE__, 0);
+    return x + 1;
+}
+)";
+    diff::Result r = diff(src, with_blank_line_above(src));
+    EXPECT_TRUE(r.changed);
+    EXPECT_TRUE(has_function(r, "slow"));
+}
+
+// ---- refusals ---------------------------------------------------------------
+
+void expect_refusal(const std::function<void()> &f, const std::vector<std::string> &names) {
+    try {
+        f();
+        ADD_FAILURE() << "expected kpp::Refusal";
+    } catch (const Refusal &e) {
+        for (const auto &n : names)
+            EXPECT_NE(std::string(e.what()).find(n), std::string::npos)
+                << "message does not name " << n << ": " << e.what();
+    } catch (const Error &e) {
+        ADD_FAILURE() << "expected kpp::Refusal, got kpp::Error: " << e.what();
+    }
+}
+
+TEST_F(Diff, RefusesChangedInitializedData) {
+    expect_refusal(
+        [&] {
+            diff("int limit = 1;\nint get_limit(void) { return limit; }\n",
+                 "int limit = 2;\nint get_limit(void) { return limit; }\n");
+        },
+        {"limit"});
+    // The refusal is in the report too.
+    std::string report = read_file(dir / "report.json");
+    EXPECT_NE(report.find("refused"), std::string::npos) << report;
+}
+
+TEST_F(Diff, RefusesChangedInitFunction) {
+    expect_refusal(
+        [&] {
+            diff("__attribute__((section(\".init.text\"))) int setup(int a) { return a + 1; }\n"
+                 "int keep(int a) { return a; }\n",
+                 "__attribute__((section(\".init.text\"))) int setup(int a) { return a + 2; }\n"
+                 "int keep(int a) { return a; }\n");
+        },
+        {"init"});
+}
+
+TEST_F(Diff, RefusesChangedFunctionWithoutFtraceHook) {
+    expect_refusal(
+        [&] {
+            diff("__attribute__((no_instrument_function)) int raw(int a) { return a + 1; }\n",
+                 "__attribute__((no_instrument_function)) int raw(int a) { return a + 2; }\n");
+        },
+        {"raw", "ftrace"});
+}
+
+TEST_F(Diff, RefusesFunctionBuiltWithoutPg) {
+    std::vector<std::string> flags = {"-O2", "-ffunction-sections", "-fdata-sections",
+                                      "-fno-pic", "-mcmodel=kernel", "-mno-red-zone"};
+    orig = compile(dir, "orig", "nopg", "int raw(int a) { return a + 1; }\n", {}, &flags);
+    patched = compile(dir, "patched", "nopg", "int raw(int a) { return a * 7; }\n", {}, &flags);
+    diff::Options o;
+    o.orig_path = orig.string();
+    o.patched_path = patched.string();
+    o.parent_name = "vmlinux";
+    o.parent_symtab = symtab_of(dir, orig).string();
+    o.symvers_path = "/dev/null";
+    o.patch_name = "test_unit";
+    o.output_path = (dir / "out.o").string();
+    o.sizes = corpus_sizes();
+    expect_refusal([&] { diff::diff_objects(o); }, {"raw"});
+}
+
+TEST_F(Diff, UnchangedDataWithChangedUserIsReferencedNotCopied) {
+    diff::Result r = diff("int limit = 1;\nint get_limit(void) { return limit; }\n",
+                          "int limit = 1;\nint get_limit(void) { return limit + 1; }\n");
+    ASSERT_TRUE(r.changed);
+    auto out = elf::Object::read(output.string());
+    elf::Symbol *limit = out->find_symbol("limit");
+    ASSERT_NE(limit, nullptr);
+    EXPECT_EQ(limit->sec, nullptr) << "limit must stay the kernel's, not be copied";
+}
+
+} // namespace
