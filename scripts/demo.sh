@@ -1,29 +1,42 @@
 #!/usr/bin/env bash
-# The main job: build kpatch++ and run the diff engine on a real kernel
-# object pair (fs/proc/meminfo.c before and after a patch), printing what
-# a live patch would replace and the JSON report.
+# The main job, end to end: build kpatch++, build (or reuse) the 6.1 test
+# kernel, build a live patch for /proc/meminfo with kpatch-build, boot the
+# kernel in QEMU, and show /proc/meminfo before the patch, while it is
+# loaded, and after it is unloaded.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${KPP_BUILD_DIR:-$top/build}
-corpus=${KPP_CORPUS_DIR:-$top/../shared/corpus/kpatch-unit-objs/x86_64}
+integration=$top/test/integration
+start=$SECONDS
 
 bash "$top/scripts/setup.sh"
+echo "== building kpatch++"
 cmake -S "$top" -B "$build" >/dev/null
-cmake --build "$build" -j "$(($(nproc) + 1))" --target create-diff-object >/dev/null
+cmake --build "$build" -j "$(($(nproc) + 1))" >/dev/null
 
-work=$(mktemp -d)
+echo "== the test kernel (built once, then cached under ~/.cache/kpatchpp)"
+tree=$("$integration/build-test-kernel.sh" --print-dir)
+echo "   $tree"
+
+work=$(mktemp -d -t kpp-demo.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-pair=cold-add2
-echo "== create-diff-object on $pair (fs/proc/meminfo.c, before and after the patch)"
-readelf -s --wide "$corpus/$pair.ORIG.o" >"$work/symtab"
-env PARA_STRUCT_SIZE=16 EX_STRUCT_SIZE=12 BUG_STRUCT_SIZE=12 ALT_STRUCT_SIZE=13 \
-	JUMP_STRUCT_SIZE=24 ORC_STRUCT_SIZE=6 STATIC_CALL_STRUCT_SIZE=8 \
-	"$build/create-diff-object/create-diff-object" --report "$work/report.json" \
-	"$corpus/$pair.ORIG.o" "$corpus/$pair.PATCHED.o" vmlinux "$work/symtab" /dev/null \
-	demo "$work/output.o"
-echo "== report"
-cat "$work/report.json"
-echo "== functions in the output object"
-nm "$work/output.o" | grep -i ' t '
-echo "== functions the patch module will replace (.kpatchpp.funcs strings)"
-readelf --string-dump=.kpatchpp.strings "$work/output.o" | sed -n '3,$p'
+patch=$integration/patches/meminfo-string/fix.patch
+echo "== the patch"
+cat "$patch"
+echo "== kpatch-build"
+"$build/kpatch-build/kpatch-build" -s "$tree" -n livepatch_meminfo_demo -o "$work" "$patch"
+
+echo "== booting the kernel in QEMU and loading the patch"
+"$integration/make-initramfs.sh" "$work/initramfs.cpio.gz" "$top/scripts/demo-guest.sh" \
+	"$work/livepatch_meminfo_demo.ko" >/dev/null
+status=0
+"$integration/run-guest.sh" --kernel "$tree/arch/x86/boot/bzImage" \
+	--initrd "$work/initramfs.cpio.gz" --log "$work/console.log" --timeout 240 || status=$?
+grep -a '^DEMO' "$work/console.log" | sed 's/^DEMO /   /'
+if [ $status -ne 0 ]; then
+	echo "== the demo failed; the console log follows"
+	cat "$work/console.log"
+	exit $status
+fi
+echo "== done in $((SECONDS - start)) s: the running kernel's /proc/meminfo changed while the"
+echo "   live patch was loaded and came back when it was disabled and unloaded."
