@@ -1,0 +1,169 @@
+// Malformed input through the create-diff-object CLI: every case must end
+// with exit status 1 or 2 (never a signal) and exactly one error line on
+// stderr naming the bad file.
+#include "testing/compile.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <elf.h>
+
+using namespace kpp::testing;
+
+namespace {
+
+const char *kTool = KPP_CREATE_DIFF_OBJECT;
+
+const char *kSource = R"(
+int limit = 3;
+static int helper(int x) { return x * limit; }
+int api(int x) { return helper(x) + 1; }
+)";
+
+class Malformed : public ::testing::Test {
+protected:
+    TempDir dir;
+    std::filesystem::path good = compile(dir, "good", "mal", kSource);
+    std::filesystem::path symtab = symtab_of(dir, good);
+
+    RunResult tool(const std::filesystem::path &orig, const std::filesystem::path &patched) {
+        return run({"env", "BUG_STRUCT_SIZE=12", "JUMP_STRUCT_SIZE=24", "ALT_STRUCT_SIZE=13",
+                    "EX_STRUCT_SIZE=12", "PARA_STRUCT_SIZE=16", "ORC_STRUCT_SIZE=6",
+                    "STATIC_CALL_STRUCT_SIZE=8", "PRINTK_INDEX_STRUCT_SIZE=44", kTool,
+                    orig.string(), patched.string(), "vmlinux", symtab.string(), "/dev/null",
+                    "test_mal", (dir / "out.o").string()});
+    }
+
+    std::filesystem::path copy_with(const std::string &name, const std::string &bytes) {
+        std::filesystem::path p = dir / name;
+        write_file(p, bytes);
+        return p;
+    }
+
+    // Checks the contract for BAD given as ORIG and then as PATCHED.
+    void expect_clean_error(const std::filesystem::path &bad) {
+        for (int as_patched = 0; as_patched < 2; as_patched++) {
+            SCOPED_TRACE(as_patched ? "as PATCHED" : "as ORIG");
+            RunResult r = as_patched ? tool(good, bad) : tool(bad, good);
+            ASSERT_TRUE(r.exited) << "killed by signal " << r.status << "; stderr: " << r.err;
+            EXPECT_TRUE(r.status == 1 || r.status == 2) << "exit " << r.status << "; " << r.err;
+            ASSERT_FALSE(r.err.empty());
+            EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+            EXPECT_EQ(r.err.back(), '\n');
+            EXPECT_EQ(r.err.rfind("create-diff-object: error:", 0), 0u) << r.err;
+            EXPECT_NE(r.err.find(bad.filename().string()), std::string::npos)
+                << "does not name " << bad.filename() << ": " << r.err;
+            EXPECT_FALSE(std::filesystem::exists(dir / "out.o"));
+        }
+    }
+};
+
+TEST_F(Malformed, GoodPairSanity) {
+    RunResult r = tool(good, good);
+    ASSERT_TRUE(r.exited);
+    EXPECT_EQ(r.status, 3) << r.err; // no change
+    EXPECT_TRUE(r.err.empty()) << r.err;
+}
+
+TEST_F(Malformed, TruncatedFile) {
+    std::string bytes = read_file(good);
+    expect_clean_error(copy_with("truncated.o", bytes.substr(0, 100)));
+}
+
+TEST_F(Malformed, TruncatedInsideSectionData) {
+    // Headers intact, section contents cut: the header table is at the end
+    // of a gcc object, so keep it and zero-length the middle instead.
+    std::string bytes = read_file(good);
+    Elf64_Ehdr eh;
+    std::memcpy(&eh, bytes.data(), sizeof eh);
+    expect_clean_error(copy_with("cut.o", bytes.substr(0, eh.e_shoff + eh.e_shentsize * 2)));
+}
+
+TEST_F(Malformed, WrongMachine) {
+    std::string bytes = read_file(good);
+    uint16_t aarch64 = EM_AARCH64;
+    std::memcpy(bytes.data() + offsetof(Elf64_Ehdr, e_machine), &aarch64, 2);
+    expect_clean_error(copy_with("aarch64.o", bytes));
+}
+
+TEST_F(Malformed, NotElf) {
+    expect_clean_error(copy_with("notes.o", "just some text\nnot an object\n"));
+}
+
+TEST_F(Malformed, EmptyFile) { expect_clean_error(copy_with("empty.o", "")); }
+
+TEST_F(Malformed, Elf32) {
+    std::string bytes = read_file(good);
+    bytes[EI_CLASS] = ELFCLASS32;
+    expect_clean_error(copy_with("class32.o", bytes));
+}
+
+TEST_F(Malformed, NoSymbolTable) {
+    std::filesystem::path stripped = dir / "stripped.o";
+    RunResult s = run({"objcopy", "--strip-all", good.string(), stripped.string()});
+    ASSERT_EQ(s.status, 0) << s.err;
+    RunResult check = run({"readelf", "-S", "-W", stripped.string()});
+    ASSERT_EQ(check.out.find(".symtab"), std::string::npos) << "objcopy kept .symtab";
+    expect_clean_error(stripped);
+}
+
+TEST_F(Malformed, RelocationToMissingSymbol) {
+    std::string bytes = read_file(good);
+    Elf64_Ehdr eh;
+    std::memcpy(&eh, bytes.data(), sizeof eh);
+    bool patched_one = false;
+    for (int i = 0; i < eh.e_shnum && !patched_one; i++) {
+        Elf64_Shdr sh;
+        std::memcpy(&sh, bytes.data() + eh.e_shoff + i * eh.e_shentsize, sizeof sh);
+        if (sh.sh_type != SHT_RELA || sh.sh_size == 0)
+            continue;
+        Elf64_Rela rela;
+        std::memcpy(&rela, bytes.data() + sh.sh_offset, sizeof rela);
+        rela.r_info = ELF64_R_INFO(0x00ffffffu, ELF64_R_TYPE(rela.r_info));
+        std::memcpy(bytes.data() + sh.sh_offset, &rela, sizeof rela);
+        patched_one = true;
+    }
+    ASSERT_TRUE(patched_one);
+    expect_clean_error(copy_with("badsym.o", bytes));
+}
+
+TEST_F(Malformed, SectionHeaderOffsetPastEnd) {
+    std::string bytes = read_file(good);
+    uint64_t off = bytes.size() + 4096;
+    std::memcpy(bytes.data() + offsetof(Elf64_Ehdr, e_shoff), &off, 8);
+    expect_clean_error(copy_with("shoff.o", bytes));
+}
+
+TEST_F(Malformed, SymbolSectionIndexOutOfRange) {
+    std::string bytes = read_file(good);
+    Elf64_Ehdr eh;
+    std::memcpy(&eh, bytes.data(), sizeof eh);
+    bool done = false;
+    for (int i = 0; i < eh.e_shnum && !done; i++) {
+        Elf64_Shdr sh;
+        std::memcpy(&sh, bytes.data() + eh.e_shoff + i * eh.e_shentsize, sizeof sh);
+        if (sh.sh_type != SHT_SYMTAB)
+            continue;
+        // The last symbol (a defined global in gcc's output): point it at
+        // a section that does not exist.
+        for (uint64_t at = sh.sh_offset + sh.sh_size - sizeof(Elf64_Sym); at > sh.sh_offset;
+             at -= sizeof(Elf64_Sym)) {
+            Elf64_Sym sym;
+            std::memcpy(&sym, bytes.data() + at, sizeof sym);
+            if (sym.st_shndx != SHN_UNDEF && sym.st_shndx < SHN_LORESERVE) {
+                sym.st_shndx = 0xfe00;
+                std::memcpy(bytes.data() + at, &sym, sizeof sym);
+                done = true;
+                break;
+            }
+        }
+    }
+    ASSERT_TRUE(done);
+    expect_clean_error(copy_with("badshndx.o", bytes));
+}
+
+TEST_F(Malformed, MissingFile) {
+    expect_clean_error(dir / "does-not-exist.o");
+}
+
+} // namespace
