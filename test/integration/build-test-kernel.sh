@@ -95,6 +95,8 @@ verify_config() {
 configure_tree() {
 	local src=$1
 	progress "configuring (tinyconfig + fragment + olddefconfig)"
+	# ARCH=x86_64 here only: with the default ARCH=x86, tinyconfig would
+	# answer "no" to the 64BIT prompt and start from a 32-bit config.
 	run_logged make -C "$src" ARCH=x86_64 tinyconfig
 	run_logged "$src/scripts/kconfig/merge_config.sh" -m -O "$src" "$src/.config" "$fragment"
 	run_logged make -C "$src" ARCH=x86_64 olddefconfig
@@ -104,9 +106,12 @@ configure_tree() {
 build_tree() {
 	local src=$1
 	progress "building bzImage modules with -j$jobs (log: $log)"
-	run_logged make -C "$src" ARCH=x86_64 -j"$jobs" bzImage modules
+	# No ARCH= from here on: users of the tree (make -C TREE M=...) run with
+	# the default ARCH=x86, and Kconfig re-syncs whenever ARCH changes.
+	run_logged make -C "$src" -j"$jobs" bzImage modules
 	progress "make modules_prepare"
-	run_logged make -C "$src" ARCH=x86_64 -j"$jobs" modules_prepare
+	run_logged make -C "$src" -j"$jobs" modules_prepare
+	verify_config "$src/.config"
 	[ -f "$src/arch/x86/boot/bzImage" ] || die "no bzImage after build; log: $log"
 	[ -f "$src/Module.symvers" ] || die "no Module.symvers after build; log: $log"
 }

@@ -38,9 +38,10 @@ build_module() {
 	ko="$dir/kpp_selftest.ko"
 }
 
-# scenario NAME EXPECT(pass|fail) TIMEOUT GUEST_SCRIPT_BODY
+# scenario NAME EXPECT(pass|fail) TIMEOUT GUEST_SCRIPT_BODY REASON_REGEX
+# A "fail" verdict only counts when the harness gives the expected reason.
 scenario() {
-	local name=$1 expect=$2 timeout=$3 body=$4 d="$workdir/$1" got t0
+	local name=$1 expect=$2 timeout=$3 body=$4 reason=$5 d="$workdir/$1" got t0
 	mkdir -p "$d"
 	printf '. /test/lib.sh\n%s\n' "$body" >"$d/guest.sh"
 	"$here/make-initramfs.sh" "$d/initramfs.cpio.gz" "$d/guest.sh" "$ko"
@@ -52,10 +53,11 @@ scenario() {
 	else
 		got=fail
 	fi
-	if [ "$got" = "$expect" ]; then
-		echo "selftest $name: ok (harness said $got in $((SECONDS - t0))s: $(tail -n1 "$d/verdict.txt"))"
+	if [ "$got" = "$expect" ] && grep -qE "$reason" "$d/verdict.txt"; then
+		echo "selftest $name: ok in $((SECONDS - t0))s: $(grep -m1 -E "$reason" "$d/verdict.txt")"
 	else
-		echo "selftest $name: WRONG VERDICT: expected $expect, got $got; see $d" >&2
+		echo "selftest $name: WRONG VERDICT: expected $expect /$reason/, got $got; see $d" >&2
+		cat "$d/verdict.txt" >&2
 		failures=$((failures + 1))
 	fi
 }
@@ -64,14 +66,21 @@ main() {
 	parse_args "$@"
 	tree=$("$here/build-test-kernel.sh" --print-dir)
 	build_module
-	scenario pass pass 120 'kpp_run load insmod /test/kpp_selftest.ko; kpp_run unload rmmod kpp_selftest; kpp_done'
-	scenario failed-check fail 120 'kpp_pass a; kpp_fail b "deliberate"; true'
-	scenario no-checks fail 120 'echo nothing to check'
-	scenario script-status fail 120 'kpp_pass a; exit 3'
-	scenario kernel-warning fail 120 'kpp_run warn insmod /test/kpp_selftest.ko action=warn; kpp_done'
-	scenario kernel-oops fail 120 'kpp_pass before; insmod /test/kpp_selftest.ko action=oops; kpp_pass after'
+	scenario pass pass 120 'kpp_run load insmod /test/kpp_selftest.ko; kpp_run unload rmmod kpp_selftest; kpp_done' \
+		'run-guest: PASS'
+	scenario failed-check fail 120 'kpp_pass a; kpp_fail b "deliberate"; true' \
+		'1 check\(s\) failed'
+	scenario no-checks fail 120 'echo nothing to check' \
+		'no check passed'
+	scenario script-status fail 120 'kpp_pass a; exit 3' \
+		'exited non-zero: KPP-GUEST-END rc=3'
+	scenario kernel-warning fail 120 'kpp_run warn insmod /test/kpp_selftest.ko action=warn; kpp_done' \
+		'problem: .*WARNING: .*kpp_selftest'
+	scenario kernel-oops fail 120 'kpp_pass before; insmod /test/kpp_selftest.ko action=oops; kpp_pass after' \
+		'problem: .*BUG: kernel NULL pointer dereference'
 	# The guest never finishes: the hard timeout must kill QEMU.
-	scenario timeout fail 20 'kpp_pass before; sleep 600'
+	scenario timeout fail 20 'kpp_pass before; sleep 600' \
+		'never reached the end marker \(timeout 20s'
 	[ "$failures" -eq 0 ] || die "$failures scenario(s) got the wrong verdict"
 	echo "harness-selftest: all scenarios got the expected verdict"
 }

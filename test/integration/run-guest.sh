@@ -42,7 +42,7 @@ parse_args() {
 # `timeout` sends TERM at the limit and KILL 5 s later, so QEMU never
 # outlives the test; stdin is /dev/null so QEMU cannot grab the terminal.
 boot() {
-	local cmdline="console=ttyS0 panic=-1 oops=panic loglevel=7 $append"
+	local cmdline="console=ttyS0 panic=-1 oops=panic loglevel=7${append:+ $append}"
 	local -a qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1024
 		-nographic -no-reboot -kernel "$kernel" -initrd "$initrd"
 		-append "$cmdline")
