@@ -1,0 +1,178 @@
+// bench_diff: times create-diff-object over the corpus pairs and over
+// self-diffs of large objects, reporting wall time and the child's peak RSS.
+//
+//   bench_diff TOOL CORPUS_DIR [LARGE.o ...]
+//
+// The parent SYMTAB for each run is `readelf -s --wide ORIG` (made before
+// the timer starts), SYMVERS /dev/null, struct sizes as the corpus gives.
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+    int status = -1;
+    bool exited = false;
+    double seconds = 0;
+    long max_rss_kb = 0;
+};
+
+Run spawn(const std::vector<std::string> &argv, const fs::path &out, const fs::path &err,
+          const std::vector<std::string> &env = {}) {
+    auto start = std::chrono::steady_clock::now();
+    pid_t pid = fork();
+    if (pid == 0) {
+        int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(o, 1);
+        dup2(e, 2);
+        for (const auto &kv : env)
+            putenv(const_cast<char *>(kv.c_str()));
+        std::vector<char *> args;
+        for (const auto &a : argv)
+            args.push_back(const_cast<char *>(a.c_str()));
+        args.push_back(nullptr);
+        execvp(args[0], args.data());
+        _exit(127);
+    }
+    int wstatus = 0;
+    struct rusage ru {};
+    wait4(pid, &wstatus, 0, &ru);
+    Run r;
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    r.exited = WIFEXITED(wstatus);
+    r.status = r.exited ? WEXITSTATUS(wstatus) : WTERMSIG(wstatus);
+    r.max_rss_kb = ru.ru_maxrss;
+    return r;
+}
+
+const std::vector<std::string> kSizes = {
+    "PARA_STRUCT_SIZE=16",  "EX_STRUCT_SIZE=12",         "BUG_STRUCT_SIZE=12",
+    "ALT_STRUCT_SIZE=13",   "JUMP_STRUCT_SIZE=24",       "ORC_STRUCT_SIZE=6",
+    "STATIC_CALL_STRUCT_SIZE=8", "PRINTK_INDEX_STRUCT_SIZE=44"};
+
+std::string slurp(const fs::path &p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+fs::path make_symtab(const fs::path &work, const fs::path &obj) {
+    fs::path symtab = work / "symtab";
+    Run r = spawn({"readelf", "-s", "--wide", obj.string()}, symtab, work / "readelf.err");
+    if (!r.exited || r.status != 0)
+        std::cerr << "readelf failed on " << obj << '\n';
+    return symtab;
+}
+
+Run diff_pair(const std::string &tool, const fs::path &work, const fs::path &orig,
+              const fs::path &patched, const std::string &name, const fs::path &symtab,
+              const std::vector<std::string> &env) {
+    fs::remove(work / "out.o");
+    return spawn({tool, orig.string(), patched.string(), "vmlinux", symtab.string(), "/dev/null",
+                  "test_" + name, (work / "out.o").string()},
+                 work / "stdout", work / "stderr", env);
+}
+
+size_t section_count(const fs::path &obj, const fs::path &work) {
+    spawn({"readelf", "-h", "-W", obj.string()}, work / "hdr", work / "hdr.err");
+    std::string text = slurp(work / "hdr");
+    auto at = text.find("Number of section headers:");
+    return at == std::string::npos ? 0 : std::stoul(text.substr(at + 26));
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    if (argc < 3) {
+        std::cerr << "usage: bench_diff TOOL CORPUS_DIR [LARGE.o ...]\n";
+        return 2;
+    }
+    std::string tool = argv[1];
+    fs::path corpus = argv[2];
+    char tmpl[] = "/tmp/kpp-bench-XXXXXX";
+    fs::path work = mkdtemp(tmpl);
+    int rc = 0;
+
+    std::ifstream expect(corpus / "EXPECT.tsv");
+    if (!expect) {
+        std::cerr << "corpus: no " << (corpus / "EXPECT.tsv") << "; skipped\n";
+    } else {
+        size_t pairs = 0, crashed = 0;
+        double total = 0;
+        long peak = 0;
+        std::string slowest;
+        double slowest_s = 0;
+        for (std::string line; std::getline(expect, line);) {
+            std::istringstream fields(line);
+            std::string pair, exp, env, check;
+            std::getline(fields, pair, '\t');
+            std::getline(fields, exp, '\t');
+            std::getline(fields, env, '\t');
+            fs::path orig = corpus / (pair + ".ORIG.o");
+            fs::path patched = corpus / (pair + (exp == "fail" ? ".PATCHED.FAIL.o" : ".PATCHED.o"));
+            if (pair.empty() || !fs::exists(orig) || !fs::exists(patched))
+                continue;
+            std::vector<std::string> vars = kSizes;
+            std::istringstream extra(env);
+            for (std::string kv; extra >> kv;)
+                if (kv != "-")
+                    vars.push_back(kv);
+            std::string name = pair;
+            for (char &c : name)
+                if (!isalnum(static_cast<unsigned char>(c)))
+                    c = '_';
+            fs::path symtab = make_symtab(work, orig);
+            Run r = diff_pair(tool, work, orig, patched, name, symtab, vars);
+            pairs++;
+            crashed += !r.exited;
+            total += r.seconds;
+            peak = std::max(peak, r.max_rss_kb);
+            if (r.seconds > slowest_s) {
+                slowest_s = r.seconds;
+                slowest = pair;
+            }
+        }
+        std::printf("corpus: %zu pairs, %.2f s total, slowest %s %.3f s, peak RSS %.1f MB%s\n",
+                    pairs, total, slowest.c_str(), slowest_s, peak / 1024.0,
+                    crashed ? " (SOME CRASHED)" : "");
+        rc |= crashed != 0;
+    }
+
+    for (int i = 3; i < argc; i++) {
+        fs::path obj = argv[i];
+        if (!fs::exists(obj)) {
+            std::printf("%s: not found, skipped\n", obj.c_str());
+            continue;
+        }
+        fs::path symtab = make_symtab(work, obj);
+        Run r = diff_pair(tool, work, obj, obj, "self", symtab, kSizes);
+        std::string verdict = !r.exited              ? "killed by signal " + std::to_string(r.status)
+                              : r.status == 3 ? "no change"
+                                              : "exit " + std::to_string(r.status);
+        std::string err = slurp(work / "stderr");
+        std::printf("%s self-diff: %zu sections, %.2f s, peak RSS %.1f MB, %s\n",
+                    obj.filename().c_str(), section_count(obj, work), r.seconds,
+                    r.max_rss_kb / 1024.0, verdict.c_str());
+        if (!err.empty())
+            std::printf("  stderr: %s", err.c_str());
+        rc |= !r.exited || r.status != 3;
+    }
+    fs::remove_all(work);
+    return rc;
+}
