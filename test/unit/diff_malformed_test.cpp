@@ -70,6 +70,19 @@ TEST_F(Malformed, TruncatedFile) {
     expect_clean_error(copy_with("truncated.o", bytes.substr(0, 100)));
 }
 
+// The message must say what is wrong: a cut file is not a "stripped" one.
+TEST_F(Malformed, TruncatedFileIsNotCalledStripped) {
+    std::string bytes = read_file(good);
+    RunResult r = tool(copy_with("truncated.o", bytes.substr(0, 100)), good);
+    ASSERT_TRUE(r.exited);
+    EXPECT_EQ(r.status, 2);
+    EXPECT_EQ(r.err.find("stripped"), std::string::npos) << r.err;
+    EXPECT_TRUE(r.err.find("truncated") != std::string::npos ||
+                r.err.find("corrupt") != std::string::npos ||
+                r.err.find("section header") != std::string::npos)
+        << r.err;
+}
+
 TEST_F(Malformed, TruncatedInsideSectionData) {
     // Headers intact, section contents cut: the header table is at the end
     // of a gcc object, so keep it and zero-length the middle instead.
