@@ -4,6 +4,7 @@
 #include "kpatch-build/compiler_check.h"
 #include "kpatch-build/diff_stage.h"
 #include "kpatch-build/interrupt.h"
+#include "kpatch-build/kbuild_config.h"
 #include "kpatch-build/kernel_tree.h"
 #include "kpatch-build/module_build.h"
 #include "kpatch-build/object_build.h"
@@ -11,6 +12,7 @@
 #include "kpatch-build/patch_apply.h"
 #include "kpatch-build/progress.h"
 #include "kpatch-build/tree_guard.h"
+#include "kpatch-build/tree_snapshot.h"
 #include "kpatch-build/work_dir.h"
 #include "libkpp/log.h"
 
@@ -46,14 +48,15 @@ struct Plan {
 };
 
 BuildTree make_build_tree(const Options &options, const KernelTree &kernel) {
+    auto variables = tree_make_variables(kernel.source_dir);
     if (options.oot_module_src.empty())
-        return {kernel.source_dir, kernel.source_dir, false};
+        return {kernel.source_dir, kernel.source_dir, false, variables};
     fs::path root = fs::absolute(options.oot_module_src).lexically_normal();
     if (!fs::is_directory(root))
         throw Error("--oot-module-src: {} is not a directory", root.string());
     if (!fs::is_regular_file(options.oot_module))
         throw Error("--oot-module: {} not found", options.oot_module);
-    return {kernel.source_dir, root, true};
+    return {kernel.source_dir, root, true, variables};
 }
 
 std::vector<TouchedFile> read_patches(const std::vector<fs::path> &patches) {
@@ -61,6 +64,18 @@ std::vector<TouchedFile> read_patches(const std::vector<fs::path> &patches) {
     for (const auto &patch : patches)
         lists.push_back(parse_patch_file(patch));
     return merge_touched_files(lists);
+}
+
+// Kbuild re-runs Kconfig when a Kconfig file is newer than the config: that
+// would rewrite .config and rebuild the whole tree, and a configuration
+// change is not something a live patch can deliver anyway.
+void refuse_config_changes(const std::vector<TouchedFile> &touched) {
+    for (const auto &file : touched) {
+        std::string name = fs::path(file.path).filename().string();
+        if (name.starts_with("Kconfig") || name == ".config")
+            throw Refusal("the patch changes {}: configuration changes cannot be live patched",
+                          file.path);
+    }
 }
 
 std::vector<DiffJob> assign_parents(const Options &options, const Plan &plan) {
@@ -86,8 +101,10 @@ Plan make_plan(const Options &options, const WorkDir &work, const Progress &prog
     for (const auto &patch : options.patches)
         plan.patches.push_back(fs::absolute(patch));
     plan.touched = read_patches(plan.patches);
-    progress.stage(fmt::format("checking that {} apply{} ({})", plural(plan.patches.size(), "patch"),
-                               plan.patches.size() == 1 ? "s" : "",
+    refuse_config_changes(plan.touched);
+    progress.stage(fmt::format("checking that the {} {} ({})",
+                               plan.patches.size() == 1 ? "patch" : plural(plan.patches.size(), "patch"),
+                               plan.patches.size() == 1 ? "applies" : "apply in order",
                                plural(plan.touched.size(), "file")));
     check_patches_apply(plan.patches, plan.touched, plan.build.root, work / "patch-check");
 
@@ -99,8 +116,12 @@ Plan make_plan(const Options &options, const WorkDir &work, const Progress &prog
         return *index;
     };
     plan.selection = select_objects(plan.touched, plan.build.root, load_index);
-    for (const auto &line : plan.selection.explanations)
-        log::info("{}", line);
+    for (const auto &line : plan.selection.explanations) {
+        if (plan.selection.whole_tree)
+            log::info("{}", line); // the user should see why everything is rebuilt
+        else
+            log::debug("{}", line);
+    }
     if (plan.selection.whole_tree)
         log::warn("falling back to rebuilding all {} objects of the tree",
                   plan.selection.objects.size());
@@ -110,8 +131,13 @@ Plan make_plan(const Options &options, const WorkDir &work, const Progress &prog
     return plan;
 }
 
+// Files kbuild's prepare stage rewrites on every make, whatever the goal.
+const std::vector<std::string> kFilesEveryMakeWrites = {
+    ".missing-syscalls.d", // scripts/checksyscalls.sh
+};
+
 std::vector<std::string> files_to_protect(const std::vector<std::string> &objects) {
-    std::vector<std::string> files;
+    std::vector<std::string> files = kFilesEveryMakeWrites;
     for (const auto &object : objects)
         for (auto &file : files_written_by_build(object))
             files.push_back(std::move(file));
@@ -126,8 +152,27 @@ std::vector<std::string> touched_paths(const std::vector<TouchedFile> &touched) 
 }
 
 // Stage 5: original and patched builds, with the tree restored on every exit.
+// After the restore, the whole tree must look as before: a file kbuild
+// changed outside the protected set (a re-run of Kconfig, a rebuilt tool)
+// could not be put back, and the user must hear about it.
+void verify_tree_unchanged(const fs::path &root, const TreeSnapshot &before) {
+    auto differences = TreeSnapshot::take(root).differences_from(before);
+    if (differences.empty())
+        return;
+    const size_t shown = std::min<size_t>(differences.size(), 15);
+    throw Error("kbuild changed {} file(s) in {} that kpatch-build did not expect and could not "
+                "restore (a tree built with other make variables, or moved after it was built, "
+                "has kbuild rebuild its configuration or tools):\n  {}{}",
+                differences.size(), root.string(),
+                fmt::join(differences.begin(), differences.begin() + shown, "\n  "),
+                differences.size() > shown ? "\n  ..." : "");
+}
+
 void build_both_versions(const Options &options, const Plan &plan, const WorkDir &work,
                          const Progress &progress) {
+    const TreeSnapshot before = TreeSnapshot::take(plan.build.root);
+    log::debug("snapshot of {} files in {} taken after {:.1f}s", before.size(),
+               plan.build.root.string(), progress.elapsed_seconds());
     TreeGuard guard(plan.build.root, work / "backup");
     guard.protect_all(files_to_protect(plan.selection.objects));
     guard.protect_all(touched_paths(plan.touched));
@@ -151,6 +196,7 @@ void build_both_versions(const Options &options, const Plan &plan, const WorkDir
     if (!problems.empty())
         throw Error("could not restore {} file(s) of {}; the originals are in {}", problems.size(),
                     plan.build.root.string(), (work / "backup").string());
+    verify_tree_unchanged(plan.build.root, before);
 }
 
 // The whole-tree fallback compiles everything; only objects whose bytes
@@ -225,7 +271,9 @@ fs::path run_stages(const Options &options, const WorkDir &work, const Progress 
     request.name = options.name;
     request.non_replace = options.non_replace;
     request.jobs = options.jobs;
-    request.output = fs::absolute(fs::path(options.output_dir) / (options.name + ".ko"));
+    request.make_variables = plan.build.make_variables;
+    request.output =
+        fs::absolute(fs::path(options.output_dir) / (options.name + ".ko")).lexically_normal();
     build_patch_module(request, work.log());
     return request.output;
 }

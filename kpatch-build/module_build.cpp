@@ -64,6 +64,7 @@ std::vector<std::string> module_make_command(const ModuleRequest &request) {
                                      "KBUILD_MODPOST_WARN=1"};
     if (request.non_replace)
         argv.push_back("KPP_NO_REPLACE=1");
+    argv.insert(argv.end(), request.make_variables.begin(), request.make_variables.end());
     if (std::getenv("CC"))
         argv.push_back("CC=" + compiler_command());
     argv.push_back("modules");

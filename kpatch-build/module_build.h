@@ -20,6 +20,7 @@ struct ModuleRequest {
     std::string name;                 // NAME.ko
     bool non_replace = false;
     unsigned jobs = 1;
+    std::vector<std::string> make_variables; // ARCH=... as for the objects
     std::filesystem::path output;     // OUT/NAME.ko
 };
 

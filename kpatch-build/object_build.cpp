@@ -25,6 +25,7 @@ std::vector<std::string> object_make_command(const BuildTree &tree,
                                              const ObjectBuildRequest &request) {
     std::vector<std::string> argv = {"make", "-C", tree.kernel_dir.string(),
                                      fmt::format("-j{}", request.jobs), "KCFLAGS=" + kcflags()};
+    argv.insert(argv.end(), tree.make_variables.begin(), tree.make_variables.end());
     if (std::getenv("CC"))
         argv.push_back("CC=" + compiler_command());
     if (tree.external_module)

@@ -13,6 +13,7 @@ struct BuildTree {
     std::filesystem::path kernel_dir; // -C
     std::filesystem::path root;       // where the objects and patched sources live
     bool external_module = false;     // adds M=root
+    std::vector<std::string> make_variables; // what the tree was configured with (ARCH=...)
 };
 
 struct ObjectBuildRequest {
