@@ -49,21 +49,29 @@ bool same_target(const Context &ctx, const Section &orig_sec, const Relocation &
     return sa->name == sb->name && !sa->sec && !sb->sec;
 }
 
-bool same_relocations(const Context &ctx, const Section &orig, const Section &patched) {
+// Empty when the relocations are the same; otherwise what differs first.
+std::string relocation_difference(const Context &ctx, const Section &orig,
+                                  const Section &patched) {
     static const std::vector<Relocation> none;
     const auto &a = orig.rela ? orig.rela->relocs : none;
     const auto &b = patched.rela ? patched.rela->relocs : none;
-    if (a.size() != b.size())
-        return false;
-    for (size_t i = 0; i < a.size(); i++) {
+    for (size_t i = 0; i < std::min(a.size(), b.size()); i++) {
         if (a[i].offset != b[i].offset || a[i].type != b[i].type ||
-            !same_target(ctx, orig, a[i], patched, b[i])) {
-            log::debug("{}: relocation at {:#x} differs: {}{:+#x} -> {}{:+#x}", patched.name,
-                       b[i].offset, a[i].sym->name, a[i].addend, b[i].sym->name, b[i].addend);
-            return false;
-        }
+            !same_target(ctx, orig, a[i], patched, b[i]))
+            return fmt::format("relocation at +{:#x} now refers to {}{:+#x} (was {}{:+#x})",
+                               b[i].offset, b[i].sym->name, b[i].addend, a[i].sym->name,
+                               a[i].addend);
     }
-    return true;
+    if (a.size() != b.size())
+        return fmt::format("{} relocations instead of {}", b.size(), a.size());
+    return {};
+}
+
+std::string byte_difference(const Section &orig, const Section &patched) {
+    for (size_t i = 0; i < patched.data.size(); i++)
+        if (orig.data[i] != patched.data[i])
+            return fmt::format("bytes differ from +{:#x}", i);
+    return {};
 }
 
 // Whether a section matters to the running kernel and so must be compared.
@@ -76,15 +84,20 @@ Status compare_section(Context &ctx, Section &sec) {
     Section *orig = sec.twin;
     if (!orig)
         return Status::New;
-    if (sec.hdr.sh_type != orig->hdr.sh_type || sec.size() != orig->size())
+    if (sec.hdr.sh_type != orig->hdr.sh_type || sec.size() != orig->size()) {
+        ctx.why_changed[&sec] = fmt::format("size {} (was {})", sec.size(), orig->size());
         return Status::Changed;
-    bool relocs_same = same_relocations(ctx, *orig, sec);
-    if (sec.hdr.sh_type == SHT_NOBITS || sec.data == orig->data)
-        return relocs_same ? Status::Same : Status::Changed;
-    if (relocs_same && sec.is_text() && ctx.arch.differs_only_in_line_numbers(*orig, sec)) {
+    }
+    std::string relocs = relocation_difference(ctx, *orig, sec);
+    bool same_bytes = sec.hdr.sh_type == SHT_NOBITS || sec.data == orig->data;
+    if (same_bytes && relocs.empty())
+        return Status::Same;
+    if (relocs.empty() && sec.is_text() && ctx.arch.differs_only_in_line_numbers(*orig, sec)) {
         ctx.line_only.push_back(sec.owner ? sec.owner->name : sec.name);
         return Status::Same;
     }
+    ctx.why_changed[&sec] = same_bytes ? relocs : byte_difference(*orig, sec);
+    log::debug("{}: {}", sec.name, ctx.why_changed[&sec]);
     return Status::Changed;
 }
 

@@ -63,12 +63,18 @@ bool share_a_user(const std::vector<std::string> &a, const std::vector<std::stri
     return false;
 }
 
+// A static local GCC numbered (count.3): its number says nothing across two
+// builds, so it is matched by the functions using it, never by name alone.
+bool is_numbered_static(const Symbol &sym) {
+    return sym.is_object() && sym.is_local() && stable_name(sym.name) != sym.name;
+}
+
 void correlate_symbols(Context &ctx) {
     // Same name first: most symbols keep theirs.
     SymbolIndex orig_by_name = index_by(*ctx.orig, false);
     for (const auto &owned : ctx.patched->symbols) {
         Symbol *sym = owned.get();
-        if (!correlatable(*sym))
+        if (!correlatable(*sym) || is_numbered_static(*sym))
             continue;
         auto it = orig_by_name.find(sym->name);
         if (it == orig_by_name.end())
@@ -95,9 +101,11 @@ void correlate_symbols(Context &ctx) {
             for (Symbol *cand : orig_syms)
                 if (!cand->twin && same_kind(*cand, *sym))
                     fits.push_back(cand);
-            if (fits.size() > 1 && sym->is_object()) {
+            if (is_numbered_static(*sym)) {
+                const auto &mine = patched_users[sym];
                 std::erase_if(fits, [&](Symbol *cand) {
-                    return !share_a_user(orig_users[cand], patched_users[sym]);
+                    const auto &theirs = orig_users[cand];
+                    return (!mine.empty() || !theirs.empty()) && !share_a_user(theirs, mine);
                 });
             }
             if (fits.size() == 1 && !sym->twin) {

@@ -95,7 +95,8 @@ void include_changed(Context &ctx) {
                               "__fentry__: notrace, or built without -mfentry), so the "
                               "running kernel cannot be redirected to the new version",
                               ctx.object_name, sym->name);
-            include_function(ctx, sym, "changed");
+            auto why = ctx.why_changed.find(sym->sec);
+            include_function(ctx, sym, why != ctx.why_changed.end() ? why->second : "changed");
         } else if (sym->status == Status::New && !sym->is_local()) {
             include_function(ctx, sym, "new function");
         }

@@ -172,6 +172,10 @@ std::unique_ptr<Object> read_object(const std::string &path, bool symbols_only) 
         throw Error("{}: not a 64-bit ELF file", path);
     if (ehdr.e_ident[EI_DATA] != ELFDATA2LSB)
         throw Error("{}: big-endian objects are not supported", path);
+    size_t file_size = 0;
+    elf_rawfile(elf, &file_size);
+    if (ehdr.e_shoff + static_cast<uint64_t>(ehdr.e_shnum) * ehdr.e_shentsize > file_size)
+        throw Error("{}: truncated: the section header table ends past the end of the file", path);
     obj->machine = ehdr.e_machine;
     obj->file_type = ehdr.e_type;
     obj->os_abi = ehdr.e_ident[EI_OSABI];
