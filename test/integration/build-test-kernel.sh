@@ -123,7 +123,10 @@ build_tree() {
 # the next `make` and with it every object (measured: 4 minutes).
 build_fresh() {
 	local key=$1 tree="$kernels/.tree-$1" src
-	rm -rf "$tree"
+	if [ -e "$tree" ]; then
+		progress "removing unfinished build $tree"
+		rm -rf "$tree"
+	fi
 	mkdir -p "$tree"
 	progress "cold build in $tree"
 	progress "extracting $tarball"
