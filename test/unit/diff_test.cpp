@@ -229,9 +229,9 @@ TEST_F(Diff, LineNumberOnlyChangeIsNoChange) {
 }
 
 TEST_F(Diff, LineNumberChangeIgnoredButRealChangeFound) {
-    std::string patched = with_blank_line_above(kLineSource);
-    patched.replace(patched.find("x * 3"), 5, "x * 5");
-    diff::Result r = diff(kLineSource, patched);
+    std::string edited = with_blank_line_above(kLineSource);
+    edited.replace(edited.find("x * 3"), 5, "x * 5");
+    diff::Result r = diff(kLineSource, edited);
     ASSERT_TRUE(r.changed);
     EXPECT_TRUE(has_function(r, "other"));
     EXPECT_FALSE(has_function(r, "slow"));
