@@ -9,7 +9,7 @@
 namespace kpp::build {
 
 Interrupted::Interrupted(int signal_number)
-    : Error("interrupted by {}", strsignal(signal_number)), signal_(signal_number) {}
+    : Error("interrupted by SIG{}", sigabbrev_np(signal_number)), signal_(signal_number) {}
 
 namespace interrupt {
 namespace {

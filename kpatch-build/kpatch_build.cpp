@@ -5,6 +5,7 @@
 #include "kpatch-build/diff_stage.h"
 #include "kpatch-build/interrupt.h"
 #include "kpatch-build/kbuild_config.h"
+#include "kpatch-build/kbuild_prepare.h"
 #include "kpatch-build/kernel_tree.h"
 #include "kpatch-build/module_build.h"
 #include "kpatch-build/object_build.h"
@@ -131,13 +132,8 @@ Plan make_plan(const Options &options, const WorkDir &work, const Progress &prog
     return plan;
 }
 
-// Files kbuild's prepare stage rewrites on every make, whatever the goal.
-const std::vector<std::string> kFilesEveryMakeWrites = {
-    ".missing-syscalls.d", // scripts/checksyscalls.sh
-};
-
 std::vector<std::string> files_to_protect(const std::vector<std::string> &objects) {
-    std::vector<std::string> files = kFilesEveryMakeWrites;
+    std::vector<std::string> files;
     for (const auto &object : objects)
         for (auto &file : files_written_by_build(object))
             files.push_back(std::move(file));
@@ -169,11 +165,10 @@ void verify_tree_unchanged(const fs::path &root, const TreeSnapshot &before) {
 }
 
 void build_both_versions(const Options &options, const Plan &plan, const WorkDir &work,
-                         const Progress &progress) {
-    const TreeSnapshot before = TreeSnapshot::take(plan.build.root);
-    log::debug("snapshot of {} files in {} taken after {:.1f}s", before.size(),
-               plan.build.root.string(), progress.elapsed_seconds());
+                         const Progress &progress, const TreeSnapshot &before) {
     TreeGuard guard(plan.build.root, work / "backup");
+    TreeGuard kernel_guard(plan.kernel.source_dir, work / "backup-kernel");
+    kernel_guard.protect_all(files_prepare_may_rewrite(plan.kernel.source_dir));
     guard.protect_all(files_to_protect(plan.selection.objects));
     guard.protect_all(touched_paths(plan.touched));
     log::debug("protected {} files of {}", guard.protected_count(), plan.build.root.string());
@@ -193,6 +188,8 @@ void build_both_versions(const Options &options, const Plan &plan, const WorkDir
 
     progress.stage("restoring the source tree");
     auto problems = guard.restore();
+    auto kernel_problems = kernel_guard.restore();
+    problems.insert(problems.end(), kernel_problems.begin(), kernel_problems.end());
     if (!problems.empty())
         throw Error("could not restore {} file(s) of {}; the originals are in {}", problems.size(),
                     plan.build.root.string(), (work / "backup").string());
@@ -259,7 +256,10 @@ fs::path run_stages(const Options &options, const WorkDir &work, const Progress 
     Plan plan = make_plan(options, work, progress);
     // DWARF of a big vmlinux takes seconds to read: do it while make runs.
     auto sizes = std::async(std::launch::async, struct_sizes, plan.kernel.vmlinux);
-    build_both_versions(options, plan, work, progress);
+    const TreeSnapshot before = TreeSnapshot::take(plan.build.root);
+    log::debug("snapshot of {} files in {} taken after {:.1f}s", before.size(),
+               plan.build.root.string(), progress.elapsed_seconds());
+    build_both_versions(options, plan, work, progress, before);
     auto outputs = compare_objects(options, plan, work, progress, sizes);
 
     progress.stage("building the patch module");
@@ -275,6 +275,7 @@ fs::path run_stages(const Options &options, const WorkDir &work, const Progress 
     request.output =
         fs::absolute(fs::path(options.output_dir) / (options.name + ".ko")).lexically_normal();
     build_patch_module(request, work.log());
+    verify_tree_unchanged(plan.build.root, before); // the module build must not touch it either
     return request.output;
 }
 

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# kpatch-build must leave the kernel tree byte-for-byte as it found it when it
+# is interrupted: start it on the test kernel with a meminfo patch, send
+# SIGINT while make is compiling (once during the original build, once after
+# the patch was applied, during the patched build), and compare checksums of
+# the touched files and a (path, size, mtime) manifest of the whole tree.
+#
+# Usage: kpatch_build_interrupt.sh --kpatch-build PATH [--workdir DIR]
+#                                  [--tree DIR | --in-place]
+#   --tree DIR   use this built kernel tree (default: a private copy of the
+#                cached test kernel, build-test-kernel.sh --print-dir)
+#   --in-place   use the cached test kernel itself instead of a copy
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+kpatch_build=""
+workdir=""
+tree=""
+in_place=0
+failures=0
+
+die() { echo "kpatch_build_interrupt: error: $*" >&2; exit 2; }
+pass() { echo "PASS $*"; }
+fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+
+parse_args() {
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--kpatch-build) kpatch_build=$2; shift ;;
+		--workdir) workdir=$2; shift ;;
+		--tree) tree=$2; shift ;;
+		--in-place) in_place=1 ;;
+		-h | --help) sed -n '2,13p' "$0"; exit 0 ;;
+		*) die "unknown argument: $1" ;;
+		esac
+		shift
+	done
+	[ -x "$kpatch_build" ] || die "--kpatch-build PATH (the built kpatch-build) is required"
+	workdir=${workdir:-$(mktemp -d /tmp/kpb-interrupt.XXXXXX)}
+	mkdir -p "$workdir"
+	workdir=$(cd "$workdir" && pwd)
+}
+
+# A private copy keeps the shared cache safe should the test find a bug. A
+# tree that moved rebuilds objtool on its next make (its .cmd files name the
+# old place), so settle the copy with one make before taking the baseline.
+prepare_tree() {
+	if [ -n "$tree" ]; then
+		return
+	fi
+	local cached
+	cached=$("$here/build-test-kernel.sh" --print-dir | tail -n1)
+	if [ "$in_place" = 1 ]; then
+		tree=$cached
+		return
+	fi
+	tree="$workdir/linux"
+	rm -rf "$tree"
+	echo "copying $cached to $tree"
+	cp -a "$cached" "$tree"
+	make -C "$tree" -j"$(nproc)" fs/proc/meminfo.o >"$workdir/settle.log" 2>&1 ||
+		die "settling the copy failed; see $workdir/settle.log"
+}
+
+# The patch is made from the tree's own file, so it applies whatever the
+# exact 6.1 sublevel.
+make_patch() {
+	local src="$tree/fs/proc/meminfo.c" scratch="$workdir/patch-src"
+	grep -q '"MemTotal:       "' "$src" || die "$src has no MemTotal label to change"
+	rm -rf "$scratch"
+	mkdir -p "$scratch/a/fs/proc" "$scratch/b/fs/proc"
+	cp "$src" "$scratch/a/fs/proc/meminfo.c"
+	sed 's/"MemTotal:       "/"MemTotalKpp:    "/' "$src" >"$scratch/b/fs/proc/meminfo.c"
+	(cd "$scratch" && diff -u a/fs/proc/meminfo.c b/fs/proc/meminfo.c >"$workdir/meminfo.patch") || true
+	[ -s "$workdir/meminfo.patch" ] || die "could not make the patch"
+}
+
+# Checksums of what kpatch-build touches, and size+mtime of every file.
+fingerprint() {
+	local out=$1
+	(
+		cd "$tree"
+		sha256sum fs/proc/meminfo.c fs/proc/meminfo.o fs/proc/.meminfo.o.cmd
+		find . -type f -printf '%P %s %T@\n' | LC_ALL=C sort
+	) >"$out"
+}
+
+# Starts kpatch-build, waits for STAGE and for its make child to be
+# compiling, sends SIGINT, waits for the exit. Sets `status` and `output`.
+interrupt_during() {
+	local stage=$1 name=$2 pid make_pid tries
+	output="$workdir/$name.out"
+	"$kpatch_build" -s "$tree" -j2 -o "$workdir/out-$name" "$workdir/meminfo.patch" \
+		>"$output" 2>&1 &
+	pid=$!
+	for tries in $(seq 1 600); do
+		grep -q "$stage" "$output" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	make_pid=""
+	for tries in $(seq 1 100); do
+		make_pid=$(pgrep -P "$pid" -x make || true)
+		[ -n "$make_pid" ] && break
+		sleep 0.05
+	done
+	# Let make get into the compiler before the signal arrives.
+	sleep 0.7
+	kill -INT "$pid" 2>/dev/null || true
+	status=0
+	wait "$pid" || status=$?
+	echo "--- kpatch-build output ($name, exit $status):"
+	sed 's/^/    /' "$output"
+	[ -n "$make_pid" ] && pass "$name: SIGINT arrived while make ($make_pid) was running" ||
+		fail "$name: never saw make running after '$stage'"
+}
+
+check_interrupted_run() {
+	local name=$1
+	[ "$status" = 130 ] && pass "$name: exit status 130 (killed by SIGINT)" ||
+		fail "$name: exit status $status, expected 130"
+	grep -q "interrupted" "$output" && pass "$name: reports the interrupt" ||
+		fail "$name: no 'interrupted' message"
+	# The work directory is kept after an interrupt (for its log); not needed here.
+	local kept
+	kept=$(sed -n 's|^kpatch-build: log: \(.*\)/build.log .*|\1|p' "$output")
+	[ -n "$kept" ] && rm -rf "$kept"
+	if grep -q "built .*\.ko" "$output"; then
+		fail "$name: the build finished before the signal; nothing was tested"
+	fi
+	fingerprint "$workdir/after-$name"
+	if cmp -s "$workdir/before" "$workdir/after-$name"; then
+		pass "$name: tree identical (checksums and size/mtime of every file)"
+	else
+		fail "$name: tree differs:"
+		diff "$workdir/before" "$workdir/after-$name" | head -20 || true
+	fi
+	[ ! -e "$tree/fs/proc/.meminfo.o.d" ] && pass "$name: no stray dependency file" ||
+		fail "$name: fs/proc/.meminfo.o.d left behind"
+}
+
+main() {
+	parse_args "$@"
+	prepare_tree
+	make_patch
+	fingerprint "$workdir/before"
+	echo "tree: $tree ($(wc -l <"$workdir/before") files fingerprinted)"
+
+	interrupt_during "building original objects" original
+	check_interrupted_run original
+	interrupt_during "building patched objects" patched
+	check_interrupted_run patched
+
+	if [ "$failures" = 0 ]; then
+		echo "kpatch_build_interrupt: all checks passed"
+		[ "$in_place" = 1 ] || [ "$tree" != "$workdir/linux" ] || rm -rf "$tree"
+		exit 0
+	fi
+	echo "kpatch_build_interrupt: $failures check(s) failed (work directory $workdir kept)"
+	exit 1
+}
+
+main "$@"
