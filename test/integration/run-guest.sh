@@ -10,7 +10,7 @@
 # KVM does not work on these machines (see kernel-test-facts.md): TCG only.
 set -euo pipefail
 
-kernel= initrd= log= timeout=180 append= verbose=${KPP_VERBOSE:-0}
+kernel='' initrd='' log='' timeout=180 append='' verbose=${KPP_VERBOSE:-0}
 # Kernel messages that mean the run is not clean, whatever the checks said.
 bad_patterns='Oops|BUG:|WARNING:|Call Trace|Kernel panic|general protection fault|kernel BUG|RIP: |Unable to handle'
 
@@ -32,7 +32,7 @@ parse_args() {
 		esac
 		shift
 	done
-	[ -n "$kernel" ] && [ -n "$initrd" ] && [ -n "$log" ] || usage
+	if [ -z "$kernel" ] || [ -z "$initrd" ] || [ -z "$log" ]; then usage; fi
 	[ -f "$kernel" ] || die "no kernel image: $kernel"
 	[ -f "$initrd" ] || die "no initrd: $initrd"
 	command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found; install qemu-system-x86"

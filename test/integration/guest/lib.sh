@@ -1,4 +1,5 @@
 # Guest-side helpers for kpatch++ integration tests (busybox sh).
+# shellcheck shell=dash disable=SC3043  # busybox ash: has local
 # Copied into every initramfs as /test/lib.sh; guest scripts start with
 #   . /test/lib.sh
 #
@@ -67,8 +68,8 @@ kpp_dump_unpatched() {
 		[ "$state" = "-1" ] && continue
 		pid=${f#/proc/}
 		pid=${pid%/patch_state}
-		kpp_info "pid $pid ($(cat /proc/$pid/comm 2>/dev/null)) patch_state=$state"
-		cat /proc/$pid/stack 2>/dev/null | sed 's/^/KPP-INFO   /'
+		kpp_info "pid $pid ($(cat "/proc/$pid/comm" 2>/dev/null)) patch_state=$state"
+		sed 's/^/KPP-INFO   /' "/proc/$pid/stack" 2>/dev/null
 	done
 }
 
@@ -94,12 +95,12 @@ kpp_wait_transition() {
 kpp_lp_load() {
 	local patch=$1 ko=$2
 	kpp_run "$patch-insmod" insmod "$ko" || return 1
-	if [ ! -d /sys/kernel/livepatch/$patch ]; then
+	if [ ! -d "/sys/kernel/livepatch/$patch" ]; then
 		kpp_fail "$patch-sysfs" "/sys/kernel/livepatch/$patch missing after insmod"
 		return 1
 	fi
 	kpp_wait_transition "$patch" || return 1
-	kpp_assert_eq "$patch-enabled" 1 "$(cat /sys/kernel/livepatch/$patch/enabled)"
+	kpp_assert_eq "$patch-enabled" 1 "$(cat "/sys/kernel/livepatch/$patch/enabled")"
 }
 
 # kpp_lp_disable PATCH: write 0 to enabled, wait for the transition, then
