@@ -2,6 +2,7 @@
 
 #include "kpatch-build/changed_objects.h"
 #include "kpatch-build/compiler_check.h"
+#include "kpatch-build/data_dir.h"
 #include "kpatch-build/diff_stage.h"
 #include "kpatch-build/interrupt.h"
 #include "kpatch-build/kbuild_config.h"
@@ -173,7 +174,9 @@ void build_both_versions(const Options &options, const Plan &plan, const WorkDir
     guard.protect_all(touched_paths(plan.touched));
     log::debug("protected {} files of {}", guard.protected_count(), plan.build.root.string());
 
-    ObjectBuildRequest request{plan.selection.objects, options.targets, options.jobs};
+    // Patches may include kpatchpp-macros.h (callbacks, shadow variables).
+    ObjectBuildRequest request{plan.selection.objects, options.targets, {find_module_template()},
+                               options.jobs};
     const size_t count = request.objects.size();
     progress.stage(fmt::format("building original objects ({})", count));
     build_objects(plan.build, request, work.log());
@@ -215,13 +218,20 @@ diff::StructSizes struct_sizes(const fs::path &vmlinux) {
     return sizes;
 }
 
+// The diff's messages usually start with the object's name already.
+std::string naming_object(const std::string &object, const std::string &message) {
+    if (message.find(fs::path(object).filename().string()) != std::string::npos)
+        return message;
+    return fmt::format("{}: {}", object, message);
+}
+
 void throw_on_failures(const std::vector<DiffOutcome> &outcomes) {
     std::vector<std::string> refusals, errors;
     for (const auto &outcome : outcomes) {
         if (!outcome.refusal.empty())
-            refusals.push_back(fmt::format("{}: {}", outcome.job.object, outcome.refusal));
+            refusals.push_back(naming_object(outcome.job.object, outcome.refusal));
         if (!outcome.error.empty())
-            errors.push_back(fmt::format("{}: {}", outcome.job.object, outcome.error));
+            errors.push_back(naming_object(outcome.job.object, outcome.error));
     }
     if (!errors.empty())
         throw Error("the diff failed:\n  {}", fmt::join(errors, "\n  "));

@@ -7,11 +7,6 @@
 
 namespace kpp::build {
 
-// The patch-module template (kmod/patch): installed next to the executable
-// under share/kpatchpp/kmod/patch, or in the source tree when kpatch-build
-// runs from its build directory. Throws kpp::Error if neither has it.
-std::filesystem::path find_module_template();
-
 struct ModuleRequest {
     std::vector<std::filesystem::path> diff_outputs;
     std::filesystem::path kernel_dir;

@@ -12,8 +12,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string kcflags() {
+std::string kcflags(const ObjectBuildRequest &request) {
     std::string flags = "-ffunction-sections -fdata-sections";
+    for (const auto &dir : request.include_dirs)
+        flags += " -I" + dir.string();
     if (const char *user = std::getenv("KCFLAGS"); user && *user)
         flags = std::string(user) + " " + flags;
     return flags;
@@ -24,7 +26,7 @@ std::string kcflags() {
 std::vector<std::string> object_make_command(const BuildTree &tree,
                                              const ObjectBuildRequest &request) {
     std::vector<std::string> argv = {"make", "-C", tree.kernel_dir.string(),
-                                     fmt::format("-j{}", request.jobs), "KCFLAGS=" + kcflags()};
+                                     fmt::format("-j{}", request.jobs), "KCFLAGS=" + kcflags(request)};
     argv.insert(argv.end(), tree.make_variables.begin(), tree.make_variables.end());
     if (std::getenv("CC"))
         argv.push_back("CC=" + compiler_command());

@@ -19,6 +19,7 @@ struct BuildTree {
 struct ObjectBuildRequest {
     std::vector<std::string> objects; // relative to root
     std::vector<std::string> extra_targets;
+    std::vector<std::filesystem::path> include_dirs; // added to KCFLAGS (kpatchpp-macros.h)
     unsigned jobs = 1;
 };
 

@@ -1,0 +1,40 @@
+#include "kpatch-build/data_dir.h"
+
+#include "libkpp/error.h"
+
+#include <string>
+#include <system_error>
+#include <vector>
+
+#ifndef KPP_SOURCE_DIR
+#error "KPP_SOURCE_DIR must name the source tree (set by kpatch-build/CMakeLists.txt)"
+#endif
+
+namespace kpp::build {
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path executable_dir() {
+    std::error_code ec;
+    fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? fs::path() : self.parent_path();
+}
+
+bool has_template(const fs::path &dir) { return fs::is_regular_file(dir / "Kbuild"); }
+
+} // namespace
+
+fs::path find_module_template() {
+    std::vector<fs::path> candidates;
+    if (fs::path dir = executable_dir(); !dir.empty())
+        candidates.push_back(dir.parent_path() / "share/kpatchpp/kmod/patch");
+    candidates.push_back(fs::path(KPP_SOURCE_DIR) / "kmod/patch");
+    for (const auto &candidate : candidates)
+        if (has_template(candidate))
+            return candidate;
+    throw Error("patch module template not found (looked in {} and {})", candidates.front().string(),
+                candidates.back().string());
+}
+
+} // namespace kpp::build
