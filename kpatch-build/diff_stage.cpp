@@ -3,17 +3,12 @@
 #include "kpatch-build/interrupt.h"
 
 #include <atomic>
-#include <map>
 #include <thread>
 
 namespace kpp::build {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string output_name(const std::string &object, const std::string &suffix) {
-    return object + suffix;
-}
 
 void diff_one(const DiffJob &job, const DiffSettings &settings, DiffOutcome &outcome) {
     outcome.job = job;
@@ -24,8 +19,8 @@ void diff_one(const DiffJob &job, const DiffSettings &settings, DiffOutcome &out
     options.parent_symtab = job.parent.symtab.string();
     options.symvers_path = settings.symvers.string();
     options.patch_name = settings.patch_name;
-    fs::path output = settings.output_dir / output_name(job.object, "");
-    fs::path report = settings.reports_dir / output_name(job.object, ".json");
+    fs::path output = settings.output_dir / job.object;
+    fs::path report = settings.reports_dir / (job.object + ".json");
     fs::create_directories(output.parent_path());
     fs::create_directories(report.parent_path());
     options.output_path = output.string();
@@ -63,41 +58,6 @@ std::vector<DiffOutcome> diff_objects_in_parallel(const std::vector<DiffJob> &jo
     }
     interrupt::throw_if_requested();
     return outcomes;
-}
-
-std::vector<std::string> describe_changes(const std::vector<DiffOutcome> &outcomes) {
-    std::map<std::string, int> name_count;
-    for (const auto &outcome : outcomes)
-        if (outcome.changed)
-            ++name_count[fs::path(outcome.job.object).filename().string()];
-    std::vector<std::string> lines;
-    for (const auto &outcome : outcomes) {
-        if (!outcome.changed)
-            continue;
-        std::string name = fs::path(outcome.job.object).filename().string();
-        std::string label = name_count[name] > 1 ? outcome.job.object : name;
-        for (const auto &function : outcome.functions)
-            lines.push_back(fmt::format("{}: {} function: {}", label,
-                                        function.is_new ? "new" : "changed", function.name));
-    }
-    return lines;
-}
-
-nlohmann::json combined_report(const std::string &patch_name,
-                               const std::vector<DiffOutcome> &outcomes) {
-    nlohmann::json objects = nlohmann::json::array();
-    for (const auto &outcome : outcomes) {
-        nlohmann::json entry = {{"object", outcome.job.object},
-                                {"parent", outcome.job.parent.name},
-                                {"changed", outcome.changed},
-                                {"report", outcome.report}};
-        if (!outcome.refusal.empty())
-            entry["refusal"] = outcome.refusal;
-        if (!outcome.error.empty())
-            entry["error"] = outcome.error;
-        objects.push_back(std::move(entry));
-    }
-    return {{"patch_name", patch_name}, {"objects", std::move(objects)}};
 }
 
 } // namespace kpp::build

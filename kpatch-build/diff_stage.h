@@ -42,13 +42,4 @@ struct DiffOutcome {
 std::vector<DiffOutcome> diff_objects_in_parallel(const std::vector<DiffJob> &jobs,
                                                   const DiffSettings &settings);
 
-// "meminfo.o: changed function: meminfo_proc_show" lines (the object's file
-// name, or its path where two changed objects share a name).
-std::vector<std::string> describe_changes(const std::vector<DiffOutcome> &outcomes);
-
-// Everything in one document: {"patch_name", "objects": [{object, parent,
-// changed, refusal?, error?, report}]}.
-nlohmann::json combined_report(const std::string &patch_name,
-                               const std::vector<DiffOutcome> &outcomes);
-
 } // namespace kpp::build

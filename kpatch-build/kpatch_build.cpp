@@ -3,6 +3,7 @@
 #include "kpatch-build/changed_objects.h"
 #include "kpatch-build/compiler_check.h"
 #include "kpatch-build/data_dir.h"
+#include "kpatch-build/diff_report.h"
 #include "kpatch-build/diff_stage.h"
 #include "kpatch-build/interrupt.h"
 #include "kpatch-build/kbuild_config.h"
@@ -218,24 +219,10 @@ diff::StructSizes struct_sizes(const fs::path &vmlinux) {
     return sizes;
 }
 
-// The diff's messages usually start with the object's name already.
-std::string naming_object(const std::string &object, const std::string &message) {
-    if (message.find(fs::path(object).filename().string()) != std::string::npos)
-        return message;
-    return fmt::format("{}: {}", object, message);
-}
-
 void throw_on_failures(const std::vector<DiffOutcome> &outcomes) {
-    std::vector<std::string> refusals, errors;
-    for (const auto &outcome : outcomes) {
-        if (!outcome.refusal.empty())
-            refusals.push_back(naming_object(outcome.job.object, outcome.refusal));
-        if (!outcome.error.empty())
-            errors.push_back(naming_object(outcome.job.object, outcome.error));
-    }
-    if (!errors.empty())
+    if (auto errors = error_lines(outcomes); !errors.empty())
         throw Error("the diff failed:\n  {}", fmt::join(errors, "\n  "));
-    if (!refusals.empty())
+    if (auto refusals = refusal_lines(outcomes); !refusals.empty())
         throw Refusal("the patch cannot be applied live:\n  {}", fmt::join(refusals, "\n  "));
 }
 
@@ -305,8 +292,12 @@ void run_kpatch_build(const Options &options) {
         if (work.kept())
             fmt::print("work directory: {}\n", work.path().string());
     } catch (...) {
-        work.keep();
-        log::info("log: {} (work directory kept)", work.log().string());
+        // Once the builds started, the log and objects are worth keeping;
+        // an option or validation error needs no work directory.
+        if (fs::exists(work / "backup"))
+            work.keep();
+        if (work.kept())
+            log::info("log: {} (work directory kept)", work.log().string());
         throw;
     }
 }
