@@ -124,7 +124,9 @@ std::string shell_quote_join(const std::vector<std::string> &argv) {
     return joined;
 }
 
-std::string last_lines(std::string_view text, size_t count) {
+namespace {
+
+std::vector<std::string_view> non_empty_lines(std::string_view text) {
     std::vector<std::string_view> lines;
     size_t pos = 0;
     while (pos < text.size()) {
@@ -136,13 +138,51 @@ std::string last_lines(std::string_view text, size_t count) {
             break;
         pos = end + 1;
     }
+    return lines;
+}
+
+bool names_an_error(std::string_view line) {
+    return line.find("error:") != std::string_view::npos ||
+           line.find("Error:") != std::string_view::npos ||
+           line.find("*** ") != std::string_view::npos;
+}
+
+std::string quoted_block(const std::vector<std::string_view> &lines) {
     std::string result;
-    for (size_t i = lines.size() > count ? lines.size() - count : 0; i < lines.size(); ++i) {
+    for (auto line : lines) {
         result += "  | ";
-        result += lines[i];
+        result += line;
         result += '\n';
     }
     return result;
+}
+
+} // namespace
+
+std::string last_lines(std::string_view text, size_t count) {
+    auto lines = non_empty_lines(text);
+    size_t first = lines.size() > count ? lines.size() - count : 0;
+    return quoted_block({lines.begin() + static_cast<std::ptrdiff_t>(first), lines.end()});
+}
+
+std::string relevant_lines(std::string_view text, size_t errors, size_t tail) {
+    auto lines = non_empty_lines(text);
+    size_t tail_start = lines.size() > tail ? lines.size() - tail : 0;
+    std::vector<std::string_view> chosen;
+    for (size_t i = 0; i < tail_start && chosen.size() < errors; ++i)
+        if (names_an_error(lines[i]))
+            chosen.push_back(lines[i]);
+    if (!chosen.empty() && tail_start > 0)
+        chosen.push_back("...");
+    chosen.insert(chosen.end(), lines.begin() + static_cast<std::ptrdiff_t>(tail_start), lines.end());
+    return quoted_block(chosen);
+}
+
+std::string abbreviated_command(const std::vector<std::string> &argv, size_t max_args) {
+    if (argv.size() <= max_args)
+        return shell_quote_join(argv);
+    std::vector<std::string> head(argv.begin(), argv.begin() + static_cast<std::ptrdiff_t>(max_args));
+    return fmt::format("{} ... ({} more arguments)", shell_quote_join(head), argv.size() - max_args);
 }
 
 void run_logged(const std::vector<std::string> &argv, const fs::path &log) {
@@ -158,9 +198,9 @@ void run_logged(const std::vector<std::string> &argv, const fs::path &log) {
     int status = wait_for(spawn(argv, fd.get()));
     interrupt::throw_if_requested();
     if (status != 0)
-        throw CommandFailed("{} failed ({}); last lines of its output:\n{}full log: {}",
-                            shell_quote_join(argv), describe_status(status),
-                            last_lines(read_from(log, start), 20), log.string());
+        throw CommandFailed("{} failed ({}); from its output:\n{}full log: {}",
+                            abbreviated_command(argv), describe_status(status),
+                            relevant_lines(read_from(log, start), 10, 12), log.string());
 }
 
 int run_capturing(const std::vector<std::string> &argv, std::string &output) {
@@ -185,8 +225,8 @@ std::string capture_output(const std::vector<std::string> &argv) {
     std::string output;
     int status = run_capturing(argv, output);
     if (status != 0)
-        throw CommandFailed("{} failed ({}):\n{}", shell_quote_join(argv), describe_status(status),
-                            last_lines(output, 10));
+        throw CommandFailed("{} failed ({}):\n{}", abbreviated_command(argv),
+                            describe_status(status), last_lines(output, 10));
     return output;
 }
 

@@ -32,6 +32,14 @@ int run_capturing(const std::vector<std::string> &argv, std::string &output);
 // The last `count` non-empty lines of `text`, for error messages.
 std::string last_lines(std::string_view text, size_t count);
 
+// For a failed build: the first lines naming an error (make -j keeps going
+// for a while after the real failure, so the tail alone often misses it),
+// then the last lines; each "  | "-prefixed.
+std::string relevant_lines(std::string_view text, size_t errors, size_t tail);
+
 std::string shell_quote_join(const std::vector<std::string> &argv);
+
+// The command for a message: long goal lists (hundreds of objects) cut short.
+std::string abbreviated_command(const std::vector<std::string> &argv, size_t max_args = 12);
 
 } // namespace kpp::build

@@ -81,13 +81,29 @@ void refuse_config_changes(const std::vector<TouchedFile> &touched) {
     }
 }
 
-std::vector<DiffJob> assign_parents(const Options &options, const Plan &plan) {
+// Only objects linked into vmlinux or a module can be patched; the others
+// (boot code, vDSO, ...) are named and left out.
+std::vector<DiffJob> assign_parents(const Options &options, ObjectSelection &selection,
+                                    const Plan &plan) {
     ParentIndex parents = options.oot_module.empty()
                               ? ParentIndex::scan(plan.build.root, plan.kernel.vmlinux)
                               : ParentIndex::single_module(fs::absolute(options.oot_module));
     std::vector<DiffJob> jobs;
-    for (const auto &object : plan.selection.objects)
+    std::vector<std::string> linked, unlinked;
+    for (const auto &object : selection.objects) {
+        if (!parents.is_linked(object)) {
+            unlinked.push_back(object);
+            continue;
+        }
+        linked.push_back(object);
         jobs.push_back({object, parents.parent_of(object)});
+    }
+    if (!unlinked.empty())
+        log::info("not linked into vmlinux or a module, so not patchable; leaving out {}: {}{}",
+                  plural(unlinked.size(), "object"),
+                  fmt::join(unlinked.begin(), unlinked.begin() + std::min<size_t>(unlinked.size(), 6), " "),
+                  unlinked.size() > 6 ? " ..." : "");
+    selection.objects = std::move(linked);
     return jobs;
 }
 
@@ -128,9 +144,9 @@ Plan make_plan(const Options &options, const WorkDir &work, const Progress &prog
     if (plan.selection.whole_tree)
         log::warn("falling back to rebuilding all {} objects of the tree",
                   plan.selection.objects.size());
+    plan.jobs = assign_parents(options, plan.selection, plan);
     if (plan.selection.objects.empty())
-        throw NoChange("the patches change no object this kernel builds");
-    plan.jobs = assign_parents(options, plan);
+        throw NoChange("the patches change no object linked into this kernel or its modules");
     return plan;
 }
 

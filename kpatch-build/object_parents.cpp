@@ -1,5 +1,6 @@
 #include "kpatch-build/object_parents.h"
 
+#include "kpatch-build/command.h"
 #include "kpatch-build/module_name.h"
 #include "libkpp/error.h"
 
@@ -39,6 +40,10 @@ Parent module_parent(const fs::path &ko) {
 
 std::vector<std::string> parse_mod_file(std::string_view text) { return split_words(text); }
 
+std::vector<std::string> archive_members(const fs::path &archive) {
+    return split_words(capture_output({"ar", "t", archive.string()}));
+}
+
 std::vector<std::string> parse_modules_order(std::string_view text) {
     std::vector<std::string> modules;
     for (auto &line : split_words(text)) {
@@ -54,6 +59,13 @@ ParentIndex ParentIndex::scan(const fs::path &root, const fs::path &vmlinux) {
     ParentIndex index;
     index.root_ = root;
     index.vmlinux_ = vmlinux;
+    if (fs::exists(root / "vmlinux.a")) {
+        // `ar t` names thin-archive members relative to our cwd.
+        index.vmlinux_objects_.emplace();
+        for (const auto &member : archive_members(fs::absolute(root / "vmlinux.a")))
+            index.vmlinux_objects_->insert(
+                fs::absolute(member).lexically_normal().lexically_relative(fs::absolute(root)).string());
+    }
     fs::path order = root / "modules.order";
     if (!fs::exists(order))
         return index; // a kernel without modules: everything is in vmlinux
@@ -72,6 +84,12 @@ ParentIndex ParentIndex::single_module(const fs::path &module_ko) {
     ParentIndex index;
     index.only_module_ = module_ko;
     return index;
+}
+
+bool ParentIndex::is_linked(const std::string &object) const {
+    if (!only_module_.empty() || !vmlinux_objects_)
+        return true;
+    return vmlinux_objects_->contains(object) || module_of_object_.contains(object);
 }
 
 Parent ParentIndex::parent_of(const std::string &object) const {

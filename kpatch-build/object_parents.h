@@ -1,12 +1,16 @@
 // Which binary each object ends up in: vmlinux or a module.
 //
 // Kbuild (6.1) writes dir/NAME.mod for every module, listing the objects
-// linked into dir/NAME.ko; modules.order lists the modules. An object named
-// in no .mod file is built into vmlinux.
+// linked into dir/NAME.ko; modules.order lists the modules. vmlinux.a, a thin
+// archive, lists every object linked into vmlinux. Objects in neither — boot
+// and real-mode code, the vDSO, helpers like scripts/mod/empty.o — run
+// nowhere a livepatch can reach.
 #pragma once
 
 #include <filesystem>
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +31,9 @@ std::vector<std::string> parse_mod_file(std::string_view text);
 // paths without extension ("fs/binfmt_misc").
 std::vector<std::string> parse_modules_order(std::string_view text);
 
+// The members of a (thin) archive such as vmlinux.a, via `ar t`.
+std::vector<std::string> archive_members(const std::filesystem::path &archive);
+
 class ParentIndex {
 public:
     // Reads ROOT/modules.order and each listed module's .mod file.
@@ -37,10 +44,15 @@ public:
     // Throws kpp::Error when the module's .ko is missing.
     Parent parent_of(const std::string &object) const;
 
+    // Linked into vmlinux or a module. True for everything when the tree has
+    // no vmlinux.a to tell (older kernels) and for out-of-tree modules.
+    bool is_linked(const std::string &object) const;
+
 private:
     std::filesystem::path root_;
     std::filesystem::path vmlinux_;
     std::map<std::string, std::string> module_of_object_; // object -> module path w/o extension
+    std::optional<std::set<std::string>> vmlinux_objects_; // from vmlinux.a, if present
     std::filesystem::path only_module_;
 };
 

@@ -1,5 +1,6 @@
 // kbuild .cmd and .mod files: header -> objects, object -> parent.
 #include "kpatch-build/changed_objects.h"
+#include "kpatch-build/command.h"
 #include "kpatch-build/kbuild_cmd.h"
 #include "kpatch-build/object_build.h"
 #include "kpatch-build/object_parents.h"
@@ -147,4 +148,29 @@ TEST(KpatchBuildParents, MissingModFileOrKoIsAnError) {
     tree.write("fs/binfmt_misc.mod", "fs/binfmt_misc.o\n");
     auto index = ParentIndex::scan(tree.root(), tree / "vmlinux");
     EXPECT_THROW(index.parent_of("fs/binfmt_misc.o"), kpp::Error) << "no .ko built";
+}
+
+TEST(KpatchBuildParents, OnlyObjectsInVmlinuxOrAModuleAreLinked) {
+    TempTree tree;
+    tree.write("init/main.o", "x");
+    tree.write("fs/proc/meminfo.o", "x");
+    // A thin archive as kbuild makes vmlinux.a (members are paths, not copies).
+    kpp::build::capture_output({"sh", "-c",
+                                "cd '" + tree.root().string() +
+                                    "' && ar cDPrST vmlinux.a init/main.o fs/proc/meminfo.o"});
+    tree.write("modules.order", "fs/binfmt_misc.o\n");
+    tree.write("fs/binfmt_misc.mod", "fs/binfmt_misc.o\n");
+    tree.write("fs/binfmt_misc.ko", "elf");
+    auto index = ParentIndex::scan(tree.root(), tree / "vmlinux");
+    EXPECT_TRUE(index.is_linked("init/main.o"));
+    EXPECT_TRUE(index.is_linked("fs/proc/meminfo.o"));
+    EXPECT_TRUE(index.is_linked("fs/binfmt_misc.o"));
+    EXPECT_FALSE(index.is_linked("arch/x86/boot/a20.o"));
+    EXPECT_FALSE(index.is_linked("scripts/mod/empty.o"));
+}
+
+TEST(KpatchBuildParents, WithoutVmlinuxArchiveEverythingCounts) {
+    TempTree tree;
+    auto index = ParentIndex::scan(tree.root(), tree / "vmlinux");
+    EXPECT_TRUE(index.is_linked("arch/x86/boot/a20.o"));
 }

@@ -1,4 +1,5 @@
 // What kpatch-build prints and records about the diffs.
+#include "kpatch-build/command.h"
 #include "kpatch-build/diff_report.h"
 
 #include <gtest/gtest.h>
@@ -53,4 +54,24 @@ TEST(KpatchBuildReport, RefusalsNameTheirObjectOnce) {
     EXPECT_EQ(refusal_lines({named, unnamed}),
               (std::vector<std::string>{"cmdline.o: proc_cmdline_init changed in .init.text",
                                         "kernel/fork.o: unsupported section"}));
+}
+
+TEST(KpatchBuildCommand, RelevantLinesKeepTheFirstErrorsAndTheTail) {
+    std::string output = "  CC a.o\nfoo.c:1:1: error: bad thing\n  CC b.o\n  CC c.o\n"
+                         "make[1]: *** [x] Error 1\n  CC d.o\n  CC e.o\n";
+    EXPECT_EQ(relevant_lines(output, 5, 2), "  | foo.c:1:1: error: bad thing\n"
+                                             "  | make[1]: *** [x] Error 1\n"
+                                             "  | ...\n"
+                                             "  |   CC d.o\n"
+                                             "  |   CC e.o\n");
+    EXPECT_EQ(relevant_lines("  CC a.o\n  CC b.o\n", 5, 4), "  |   CC a.o\n  |   CC b.o\n");
+}
+
+TEST(KpatchBuildCommand, LongCommandsAreAbbreviated) {
+    std::vector<std::string> argv = {"make", "-C", "/src"};
+    for (int i = 0; i < 700; ++i)
+        argv.push_back("obj" + std::to_string(i) + ".o");
+    std::string shown = abbreviated_command(argv, 5);
+    EXPECT_EQ(shown, "make -C /src obj0.o obj1.o ... (698 more arguments)");
+    EXPECT_EQ(abbreviated_command({"ld", "-r", "-o", "out file.o"}), "ld -r -o 'out file.o'");
 }
