@@ -7,6 +7,7 @@
 #include "kpatch-build/diff_stage.h"
 #include "kpatch-build/interrupt.h"
 #include "kpatch-build/kbuild_config.h"
+#include "kpatch-build/kbuild_outputs.h"
 #include "kpatch-build/kbuild_prepare.h"
 #include "kpatch-build/kernel_tree.h"
 #include "kpatch-build/module_build.h"
@@ -150,14 +151,6 @@ Plan make_plan(const Options &options, const WorkDir &work, const Progress &prog
     return plan;
 }
 
-std::vector<std::string> files_to_protect(const std::vector<std::string> &objects) {
-    std::vector<std::string> files;
-    for (const auto &object : objects)
-        for (auto &file : files_written_by_build(object))
-            files.push_back(std::move(file));
-    return files;
-}
-
 std::vector<std::string> touched_paths(const std::vector<TouchedFile> &touched) {
     std::vector<std::string> paths;
     for (const auto &file : touched)
@@ -187,7 +180,7 @@ void build_both_versions(const Options &options, const Plan &plan, const WorkDir
     TreeGuard guard(plan.build.root, work / "backup");
     TreeGuard kernel_guard(plan.kernel.source_dir, work / "backup-kernel");
     kernel_guard.protect_all(files_prepare_may_rewrite(plan.kernel.source_dir));
-    guard.protect_all(files_to_protect(plan.selection.objects));
+    guard.protect_all(files_a_rebuild_may_write(plan.build.root, plan.selection.objects));
     guard.protect_all(touched_paths(plan.touched));
     log::debug("protected {} files of {}", guard.protected_count(), plan.build.root.string());
 

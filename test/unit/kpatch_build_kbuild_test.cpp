@@ -2,11 +2,13 @@
 #include "kpatch-build/changed_objects.h"
 #include "kpatch-build/command.h"
 #include "kpatch-build/kbuild_cmd.h"
+#include "kpatch-build/kbuild_outputs.h"
 #include "kpatch-build/object_build.h"
 #include "kpatch-build/object_parents.h"
 #include "kpatch_build_test_util.h"
 #include "libkpp/error.h"
 
+#include <algorithm>
 #include <gtest/gtest.h>
 
 using namespace kpp::build;
@@ -173,4 +175,34 @@ TEST(KpatchBuildParents, WithoutVmlinuxArchiveEverythingCounts) {
     TempTree tree;
     auto index = ParentIndex::scan(tree.root(), tree / "vmlinux");
     EXPECT_TRUE(index.is_linked("arch/x86/boot/a20.o"));
+}
+
+TEST(KpatchBuildOutputs, ProtectsGeneratedFilesOfTheObjectAndItsGeneratedInputs) {
+    TempTree tree;
+    // vdso-image-64.o is compiled from a generated .c that embeds vdso64.so.
+    const std::string dir = "arch/x86/entry/vdso/";
+    add_object(tree, dir + "vdso-image-64.o", dir + "vdso-image-64.c", {"arch/x86/realmode/rm/realmode.bin"});
+    tree.write(dir + "vdso-image-64.o", "o");
+    tree.write(dir + "vdso-image-64.c", "generated");
+    tree.write(dir + ".vdso-image-64.c.cmd", "cmd_x := vdso2c");
+    tree.write(dir + "vdso64.so", "so");
+    tree.write(dir + ".vdso64.so.cmd", "cmd_x := ld");
+    tree.write(dir + "vdso.lds.S", "a source: no .cmd, not ours to touch");
+    tree.write("arch/x86/realmode/rm/realmode.bin", "bin");
+    tree.write("arch/x86/realmode/rm/.realmode.bin.cmd", "cmd_x := objcopy");
+    tree.write("arch/x86/realmode/rm/wakeup.h", "source");
+    tree.write("fs/proc/meminfo.o", "unrelated directory");
+    tree.write("fs/proc/.meminfo.o.cmd", "cmd_x := gcc");
+    auto files = files_a_rebuild_may_write(tree.root(), {dir + "vdso-image-64.o"});
+    auto has = [&](const std::string &f) { return std::find(files.begin(), files.end(), f) != files.end(); };
+    EXPECT_TRUE(has(dir + "vdso-image-64.o"));
+    EXPECT_TRUE(has(dir + ".vdso-image-64.o.cmd"));
+    EXPECT_TRUE(has(dir + ".vdso-image-64.o.d")) << "absent now, but an interrupted gcc leaves it";
+    EXPECT_TRUE(has(dir + "vdso-image-64.c"));
+    EXPECT_TRUE(has(dir + "vdso64.so"));
+    EXPECT_TRUE(has(dir + ".vdso64.so.cmd"));
+    EXPECT_TRUE(has("arch/x86/realmode/rm/realmode.bin"));
+    EXPECT_FALSE(has(dir + "vdso.lds.S"));
+    EXPECT_FALSE(has("arch/x86/realmode/rm/wakeup.h"));
+    EXPECT_FALSE(has("fs/proc/meminfo.o"));
 }
