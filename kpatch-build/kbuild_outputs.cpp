@@ -53,10 +53,41 @@ void add_generated_files(const fs::path &root, const fs::path &dir, std::set<std
     }
 }
 
+// A directory building only blobs for its parent: it has objects, and none
+// of them is linked anywhere.
+bool is_helper_directory(const fs::path &root, const fs::path &dir,
+                         const std::function<bool(const std::string &)> &is_linked) {
+    bool has_objects = false;
+    for (const auto &entry : fs::directory_iterator(root / dir)) {
+        std::string name = entry.path().filename().string();
+        if (!entry.is_regular_file() || !name.ends_with(".o") || name.starts_with("."))
+            continue;
+        has_objects = true;
+        if (is_linked((dir / name).string()))
+            return false;
+    }
+    return has_objects;
+}
+
+void add_helper_subdirectories(const fs::path &root, const fs::path &dir,
+                               const std::function<bool(const std::string &)> &is_linked,
+                               std::set<fs::path> &dirs) {
+    if (!fs::is_directory(root / dir))
+        return;
+    for (const auto &entry : fs::directory_iterator(root / dir)) {
+        if (!entry.is_directory() || entry.is_symlink())
+            continue;
+        fs::path sub = dir / entry.path().filename();
+        if (is_helper_directory(root, sub, is_linked) && dirs.insert(sub).second)
+            add_helper_subdirectories(root, sub, is_linked, dirs);
+    }
+}
+
 } // namespace
 
-std::vector<std::string> files_a_rebuild_may_write(const fs::path &root,
-                                                   const std::vector<std::string> &objects) {
+std::vector<std::string> files_a_rebuild_may_write(
+    const fs::path &root, const std::vector<std::string> &objects,
+    const std::function<bool(const std::string &)> &is_linked) {
     std::set<fs::path> dirs;
     std::set<std::string> files;
     for (const auto &object : objects) {
@@ -64,6 +95,8 @@ std::vector<std::string> files_a_rebuild_may_write(const fs::path &root,
         for (auto &file : files_written_by_build(object))
             files.insert(std::move(file));
     }
+    for (const auto &dir : std::set<fs::path>(dirs))
+        add_helper_subdirectories(root, dir, is_linked, dirs);
     for (const auto &dir : dirs)
         add_generated_files(root, dir, files);
     return {files.begin(), files.end()};

@@ -49,6 +49,7 @@ struct Plan {
     std::vector<TouchedFile> touched;
     ObjectSelection selection;
     std::vector<DiffJob> jobs;
+    std::optional<ParentIndex> parents;
 };
 
 BuildTree make_build_tree(const Options &options, const KernelTree &kernel) {
@@ -84,11 +85,7 @@ void refuse_config_changes(const std::vector<TouchedFile> &touched) {
 
 // Only objects linked into vmlinux or a module can be patched; the others
 // (boot code, vDSO, ...) are named and left out.
-std::vector<DiffJob> assign_parents(const Options &options, ObjectSelection &selection,
-                                    const Plan &plan) {
-    ParentIndex parents = options.oot_module.empty()
-                              ? ParentIndex::scan(plan.build.root, plan.kernel.vmlinux)
-                              : ParentIndex::single_module(fs::absolute(options.oot_module));
+std::vector<DiffJob> assign_parents(ObjectSelection &selection, const ParentIndex &parents) {
     std::vector<DiffJob> jobs;
     std::vector<std::string> linked, unlinked;
     for (const auto &object : selection.objects) {
@@ -145,7 +142,10 @@ Plan make_plan(const Options &options, const WorkDir &work, const Progress &prog
     if (plan.selection.whole_tree)
         log::warn("falling back to rebuilding all {} objects of the tree",
                   plan.selection.objects.size());
-    plan.jobs = assign_parents(options, plan.selection, plan);
+    plan.parents = options.oot_module.empty()
+                       ? ParentIndex::scan(plan.build.root, plan.kernel.vmlinux)
+                       : ParentIndex::single_module(fs::absolute(options.oot_module));
+    plan.jobs = assign_parents(plan.selection, *plan.parents);
     if (plan.selection.objects.empty())
         throw NoChange("the patches change no object linked into this kernel or its modules");
     return plan;
@@ -180,7 +180,9 @@ void build_both_versions(const Options &options, const Plan &plan, const WorkDir
     TreeGuard guard(plan.build.root, work / "backup");
     TreeGuard kernel_guard(plan.kernel.source_dir, work / "backup-kernel");
     kernel_guard.protect_all(files_prepare_may_rewrite(plan.kernel.source_dir));
-    guard.protect_all(files_a_rebuild_may_write(plan.build.root, plan.selection.objects));
+    guard.protect_all(files_a_rebuild_may_write(
+        plan.build.root, plan.selection.objects,
+        [&](const std::string &object) { return plan.parents->is_linked(object); }));
     guard.protect_all(touched_paths(plan.touched));
     log::debug("protected {} files of {}", guard.protected_count(), plan.build.root.string());
 

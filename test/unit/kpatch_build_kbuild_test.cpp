@@ -193,7 +193,8 @@ TEST(KpatchBuildOutputs, ProtectsGeneratedFilesOfTheObjectAndItsGeneratedInputs)
     tree.write("arch/x86/realmode/rm/wakeup.h", "source");
     tree.write("fs/proc/meminfo.o", "unrelated directory");
     tree.write("fs/proc/.meminfo.o.cmd", "cmd_x := gcc");
-    auto files = files_a_rebuild_may_write(tree.root(), {dir + "vdso-image-64.o"});
+    auto linked = [](const std::string &) { return true; };
+    auto files = files_a_rebuild_may_write(tree.root(), {dir + "vdso-image-64.o"}, linked);
     auto has = [&](const std::string &f) { return std::find(files.begin(), files.end(), f) != files.end(); };
     EXPECT_TRUE(has(dir + "vdso-image-64.o"));
     EXPECT_TRUE(has(dir + ".vdso-image-64.o.cmd"));
@@ -205,4 +206,22 @@ TEST(KpatchBuildOutputs, ProtectsGeneratedFilesOfTheObjectAndItsGeneratedInputs)
     EXPECT_FALSE(has(dir + "vdso.lds.S"));
     EXPECT_FALSE(has("arch/x86/realmode/rm/wakeup.h"));
     EXPECT_FALSE(has("fs/proc/meminfo.o"));
+}
+
+TEST(KpatchBuildOutputs, ProtectsHelperSubdirectoriesThatLinkNothing) {
+    TempTree tree;
+    add_object(tree, "arch/x86/realmode/rmpiggy.o", "arch/x86/realmode/rmpiggy.S", {});
+    tree.write("arch/x86/realmode/rmpiggy.o", "o");
+    tree.write("arch/x86/realmode/rm/trampoline_64.o", "o");
+    tree.write("arch/x86/realmode/rm/.trampoline_64.o.cmd", "cmd_x := gcc");
+    tree.write("arch/x86/realmode/rm/realmode.bin", "bin");
+    tree.write("arch/x86/realmode/rm/.realmode.bin.cmd", "cmd_x := objcopy");
+    tree.write("arch/x86/realmode/linked/init.o", "o");
+    tree.write("arch/x86/realmode/linked/.init.o.cmd", "cmd_x := gcc");
+    auto linked = [](const std::string &object) { return object.find("/rm/") == std::string::npos; };
+    auto files = files_a_rebuild_may_write(tree.root(), {"arch/x86/realmode/rmpiggy.o"}, linked);
+    auto has = [&](const std::string &f) { return std::find(files.begin(), files.end(), f) != files.end(); };
+    EXPECT_TRUE(has("arch/x86/realmode/rm/realmode.bin"));
+    EXPECT_TRUE(has("arch/x86/realmode/rm/trampoline_64.o"));
+    EXPECT_FALSE(has("arch/x86/realmode/linked/init.o")) << "a directory linked into vmlinux has its own objects";
 }
