@@ -36,6 +36,24 @@ void set_times(const fs::path &path, const struct timespec &atime, const struct 
 TreeGuard::TreeGuard(fs::path root, fs::path backup_dir)
     : root_(std::move(root)), backup_dir_(std::move(backup_dir)) {
     fs::create_directories(backup_dir_);
+    old_temporaries_ = kbuild_temporaries();
+}
+
+// Kbuild's compiler probes (try-run) work in ROOT/.tmp_<pid>/ and delete it
+// at the end of make; a make stopped by a signal leaves it behind.
+std::vector<std::string> TreeGuard::kbuild_temporaries() const {
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (const auto &entry : fs::directory_iterator(root_, ec))
+        if (entry.path().filename().string().starts_with(".tmp_"))
+            names.push_back(entry.path().filename().string());
+    return names;
+}
+
+void TreeGuard::remove_new_kbuild_temporaries() const {
+    for (const auto &name : kbuild_temporaries())
+        if (std::find(old_temporaries_.begin(), old_temporaries_.end(), name) == old_temporaries_.end())
+            fs::remove_all(root_ / name);
 }
 
 TreeGuard::~TreeGuard() {
@@ -109,6 +127,11 @@ std::vector<std::string> TreeGuard::restore() {
         } catch (const std::exception &e) {
             problems.push_back(fmt::format("{}: {}", (root_ / it->relative).string(), e.what()));
         }
+    }
+    try {
+        remove_new_kbuild_temporaries();
+    } catch (const std::exception &e) {
+        problems.push_back(fmt::format("{}/.tmp_*: {}", root_.string(), e.what()));
     }
     for (const auto &problem : problems)
         log::error("could not restore {} (the original is in {})", problem, backup_dir_.string());

@@ -45,12 +45,15 @@ private:
     };
 
     std::filesystem::path backup_path(const Entry &entry) const;
+    std::vector<std::string> kbuild_temporaries() const;
+    void remove_new_kbuild_temporaries() const;
     void restore_entry(const Entry &entry) const;
 
     std::filesystem::path root_;
     std::filesystem::path backup_dir_;
     std::vector<Entry> entries_;
     std::vector<std::filesystem::path> known_; // for protect()'s duplicate check
+    std::vector<std::string> old_temporaries_; // kbuild .tmp_* entries that were there before
     bool restored_ = false;
 };
 

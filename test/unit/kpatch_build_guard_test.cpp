@@ -55,6 +55,17 @@ TEST(KpatchBuildGuard, RestoresContentMtimeAndRemovesNewFilesAfterException) {
     EXPECT_FALSE(fs::exists(tree / "fs/proc/meminfo.c.kpatch-build-restore"));
 }
 
+TEST(KpatchBuildGuard, RemovesKbuildProbeDirectoriesLeftByAStoppedMake) {
+    TempTree tree, work;
+    tree.write(".tmp_old/keep", "was there before: not ours");
+    {
+        TreeGuard guard(tree.root(), work / "backup");
+        tree.write(".tmp_652/tmp.o", "left by an interrupted cc-option probe");
+    }
+    EXPECT_FALSE(fs::exists(tree / ".tmp_652"));
+    EXPECT_TRUE(fs::exists(tree / ".tmp_old/keep"));
+}
+
 TEST(KpatchBuildGuard, FirstProtectWinsAndRestoreIsIdempotent) {
     TempTree tree, work;
     tree.write("a.c", "v1");
