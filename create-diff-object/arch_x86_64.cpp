@@ -14,7 +14,8 @@ using elf::Section;
 // Helpers whose (file, line) or (line) arguments change whenever an edit
 // earlier in the file moves them, without any change in behaviour.
 constexpr std::array kLineTakingCalls = {
-    std::string_view("__might_sleep"),   std::string_view("__might_fault"),
+    std::string_view("__might_sleep"),   std::string_view("___might_sleep"),
+    std::string_view("__might_fault"),
     std::string_view("__might_resched"), std::string_view("__cant_sleep"),
     std::string_view("__cant_migrate"),  std::string_view("__warn_printk"),
     std::string_view("warn_slowpath_fmt"), std::string_view("lockdep_rcu_suspicious"),

@@ -31,14 +31,19 @@ bool same_target(const Context &ctx, const Section &orig_sec, const Relocation &
         return string_at(*sa->sec, ctx.arch.target_offset(orig_sec, a)) ==
                string_at(*sb->sec, ctx.arch.target_offset(patched_sec, b));
     }
-    if (a.addend != b.addend)
+    // A section symbol stands for the function or object at its target
+    // (init code of several functions shares .init.text, so the offsets
+    // move when one of them changes).
+    Target ta = resolve_target(ctx, orig_sec, a);
+    Target tb = resolve_target(ctx, patched_sec, b);
+    if (!ta.sym->is_section() || !tb.sym->is_section()) {
+        if (ta.offset != tb.offset)
+            return false;
+        sa = ta.sym;
+        sb = tb.sym;
+    } else if (a.addend != b.addend) {
         return false;
-    // A section symbol stands for the function or object that owns it.
-    auto named = [](const Symbol *s) {
-        return s->is_section() && s->sec && s->sec->owner ? s->sec->owner : s;
-    };
-    sa = named(sa);
-    sb = named(sb);
+    }
     if (sb->twin == sa)
         return true;
     // Per-call-site statics are never correlated: the same macro at the

@@ -37,9 +37,10 @@ Target resolve_target(const Context &ctx, const Section &from, const Relocation 
 }
 
 void index_symbols_by_section(Context &ctx) {
-    for (auto &sym : ctx.patched->symbols)
-        if (sym->sec && (sym->is_func() || sym->is_object()))
-            ctx.symbols_in[sym->sec].push_back(sym.get());
+    for (const Object *obj : {ctx.orig.get(), ctx.patched.get()})
+        for (auto &sym : obj->symbols)
+            if (sym->sec && (sym->is_func() || sym->is_object()))
+                ctx.symbols_in[sym->sec].push_back(sym.get());
     for (auto &[sec, syms] : ctx.symbols_in)
         std::stable_sort(syms.begin(), syms.end(),
                          [](const Symbol *a, const Symbol *b) { return a->value < b->value; });

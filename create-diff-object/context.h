@@ -39,7 +39,7 @@ struct Context {
     // Sections of the patched object that hold only special statics.
     std::unordered_set<const Section *> special_static_sections;
 
-    // The named symbols of each patched section, by address.
+    // The named symbols of each section of either object, by address.
     std::unordered_map<const Section *, std::vector<Symbol *>> symbols_in;
 
     // What differs in each changed section, for the report.

@@ -6,6 +6,8 @@
 #include "create-diff-object/sections.h"
 #include "libkpp/log.h"
 
+#include <algorithm>
+#include <iterator>
 #include <unordered_map>
 
 namespace kpp::diff {
@@ -69,6 +71,18 @@ bool is_numbered_static(const Symbol &sym) {
     return sym.is_object() && sym.is_local() && stable_name(sym.name) != sym.name;
 }
 
+std::vector<Symbol *> same_contents_first(const Symbol &sym, const std::vector<Symbol *> &fits) {
+    auto same = [&](const Symbol *cand) {
+        return cand->size == sym.size && cand->sec && sym.sec &&
+               cand->sec->data == sym.sec->data;
+    };
+    std::vector<Symbol *> ordered;
+    std::copy_if(fits.begin(), fits.end(), std::back_inserter(ordered), same);
+    if (ordered.empty())
+        return {};
+    return ordered;
+}
+
 void correlate_symbols(Context &ctx) {
     // Same name first: most symbols keep theirs.
     SymbolIndex orig_by_name = index_by(*ctx.orig, false);
@@ -108,7 +122,12 @@ void correlate_symbols(Context &ctx) {
                     return (!mine.empty() || !theirs.empty()) && !share_a_user(theirs, mine);
                 });
             }
-            if (fits.size() == 1 && !sym->twin) {
+            // Several statics of one name in one function (__print_symbolic's
+            // `symbols` tables): GCC emits them in source order, and equal
+            // contents confirm the pairing.
+            if (fits.size() > 1 && is_numbered_static(*sym))
+                fits = same_contents_first(*sym, fits);
+            if (!fits.empty() && (fits.size() == 1 || is_numbered_static(*sym)) && !sym->twin) {
                 log::debug("correlated {} with {}", sym->name, fits[0]->name);
                 pair(sym, fits[0]);
             }

@@ -53,38 +53,23 @@ const SpecialSection *table_for(std::string_view name) {
     return nullptr;
 }
 
-// Whether every `size`-byte entry of sec carries relocations at the same
-// offsets: the shape of a table of that entry size.
-// The last entry may lack its tail padding: assemblers emit the fields, not
-// the struct's alignment.
+// Whether sec reads as a table of `size`-byte entries: every kernel table
+// here starts each entry with a pointer into code, so every entry must
+// begin with a relocation. (Later fields may lack one: an empty
+// alternative has no replacement pointer.) The last entry may lack its tail
+// padding, since assemblers emit the fields, not the struct's alignment.
 bool entries_have_size(const Section &sec, size_t size) {
-    if (size == 0 || !sec.rela)
+    if (size == 0 || !sec.rela || sec.rela->relocs.empty())
         return false;
-    const auto &relocs = sec.rela->relocs;
-    std::vector<uint64_t> first, current;
-    uint64_t entry = 0;
-    auto flush = [&]() {
-        if (entry == 0)
-            first = current;
-        bool same = current == first;
-        current.clear();
-        return same;
-    };
-    for (const Relocation &r : relocs) {
-        while (r.offset >= entry + size) {
-            if (!flush())
-                return false;
-            entry += size;
-        }
-        current.push_back(r.offset - entry);
+    uint64_t entries = (sec.size() + size - 1) / size;
+    uint64_t starts = 0, last_field = 0;
+    for (const Relocation &r : sec.rela->relocs) {
+        if (r.offset % size == 0)
+            starts++;
+        last_field = std::max<uint64_t>(last_field, r.offset % size);
     }
-    while (entry < sec.size()) {
-        if (!flush())
-            return false;
-        entry += size;
-    }
-    return !first.empty() && sec.size() % size <= size - 1 &&
-           (sec.size() % size == 0 || sec.size() % size > first.back());
+    uint64_t tail = sec.size() % size;
+    return starts == entries && (tail == 0 || tail > last_field);
 }
 
 // The smallest entry size the relocations repeat with: for objtool's
