@@ -1,16 +1,28 @@
 // bench_diff: times create-diff-object over the corpus pairs and over
 // self-diffs of large objects, reporting wall time and the child's peak RSS.
 //
-//   bench_diff TOOL CORPUS_DIR [LARGE.o ...]
+//   bench_diff [--pairs DIR]... [--repeat N] TOOL CORPUS_DIR [LARGE.o ...]
 //
-// The parent SYMTAB for each run is `readelf -s --wide ORIG` (made before
-// the timer starts), SYMVERS /dev/null, struct sizes as the corpus gives.
+// The parent SYMTAB for each corpus/self-diff run is `readelf -s --wide ORIG`
+// (made before the timer starts), SYMVERS /dev/null, struct sizes as the
+// corpus gives.
+//
+// --pairs DIR: a directory made by bench/build-bench-objects.sh (CHANGES lists
+// NAME, the function changed, the file). Each NAME.ORIG.o/NAME.PATCHED.o pair
+// is diffed N times (--repeat, default 3) the way kpatch-build would: PARENT
+// vmlinux, SYMTAB DIR/vmlinux (the ELF), SYMVERS DIR/Module.symvers, struct
+// sizes from `--vmlinux DIR/vmlinux`. Reported: median wall time and peak RSS,
+// section counts, and the changed/new functions create-diff-object printed,
+// checked against CHANGES (only the changed function and its .cold/.part
+// pieces may appear) and across the runs (same functions, same output bytes).
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -96,11 +108,136 @@ size_t section_count(const fs::path &obj, const fs::path &work) {
     return at == std::string::npos ? 0 : std::stoul(text.substr(at + 26));
 }
 
+std::string median_of(std::vector<double> v, double *out) {
+    std::sort(v.begin(), v.end());
+    *out = v.empty() ? 0 : v[v.size() / 2];
+    std::string all;
+    for (double x : v) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%s%.2f", all.empty() ? "" : " ", x);
+        all += buf;
+    }
+    return all;
+}
+
+// "OBJ: changed function: NAME" / "OBJ: new function: NAME" lines of stdout.
+std::vector<std::string> reported_functions(const std::string &out) {
+    std::vector<std::string> funcs;
+    std::istringstream lines(out);
+    for (std::string line; std::getline(lines, line);) {
+        for (const char *tag : {": changed function: ", ": new function: "}) {
+            auto at = line.find(tag);
+            if (at != std::string::npos)
+                funcs.push_back(std::string(tag[2] == 'c' ? "changed " : "new ") +
+                                line.substr(at + std::strlen(tag)));
+        }
+    }
+    return funcs;
+}
+
+// Every reported function is WANT or a piece of it (WANT.cold, WANT.part.0, ...)
+// and WANT itself is reported as changed.
+bool functions_match(const std::vector<std::string> &funcs, const std::string &want) {
+    bool seen = false;
+    for (const auto &f : funcs) {
+        std::string name = f.substr(f.find(' ') + 1);
+        if (name == want && f.rfind("changed ", 0) == 0)
+            seen = true;
+        else if (name.rfind(want + ".", 0) != 0)
+            return false;
+    }
+    return seen;
+}
+
+int bench_pairs(const std::string &tool, const fs::path &dir, int repeat, const fs::path &work) {
+    std::ifstream changes(dir / "CHANGES");
+    if (!changes) {
+        std::printf("%s: no CHANGES (run bench/build-bench-objects.sh); skipped\n", dir.c_str());
+        return 0;
+    }
+    int rc = 0;
+    fs::path parent = dir / "vmlinux", symvers = dir / "Module.symvers";
+    for (std::string line; std::getline(changes, line);) {
+        std::istringstream fields(line);
+        std::string name, want, file;
+        std::getline(fields, name, '\t');
+        std::getline(fields, want, '\t');
+        std::getline(fields, file, '\t');
+        fs::path orig = dir / (name + ".ORIG.o"), patched = dir / (name + ".PATCHED.o");
+        if (name.empty() || !fs::exists(orig) || !fs::exists(patched))
+            continue;
+        std::vector<double> secs, rss;
+        std::vector<std::string> first_funcs;
+        std::string first_out, problems, stderr_text;
+        int status = 0;
+        for (int i = 0; i < repeat; i++) {
+            fs::remove(work / "out.o");
+            Run r = spawn({tool, "--vmlinux", parent.string(), orig.string(), patched.string(),
+                           "vmlinux", parent.string(), symvers.string(), "test_bench_" + name,
+                           (work / "out.o").string()},
+                          work / "stdout", work / "stderr");
+            secs.push_back(r.seconds);
+            rss.push_back(r.max_rss_kb / 1024.0);
+            if (!r.exited) {
+                problems += " killed by signal " + std::to_string(r.status) + ";";
+                break;
+            }
+            status = r.status;
+            auto funcs = reported_functions(slurp(work / "stdout"));
+            std::string out = slurp(work / "out.o");
+            if (i == 0) {
+                first_funcs = funcs;
+                first_out = out;
+                stderr_text = slurp(work / "stderr");
+            } else {
+                if (funcs != first_funcs)
+                    problems += " run " + std::to_string(i + 1) + " reported other functions;";
+                if (out != first_out)
+                    problems += " run " + std::to_string(i + 1) + " wrote a different output;";
+            }
+        }
+        if (status != 0)
+            problems += " exit " + std::to_string(status) + ";";
+        if (!functions_match(first_funcs, want))
+            problems += " expected only " + want + ";";
+        double s_med, rss_med;
+        std::string s_all = median_of(secs, &s_med), rss_all = median_of(rss, &rss_med);
+        std::string found;
+        for (const auto &f : first_funcs)
+            found += (found.empty() ? "" : ", ") + f;
+        std::printf("%s.o pair (%s, %s): %zu sections (patched %zu)\n"
+                    "  median %.2f s (runs: %s), median peak RSS %.1f MB (runs: %s)\n"
+                    "  functions: %s -> %s\n",
+                    name.c_str(), file.c_str(), want.c_str(), section_count(orig, work),
+                    section_count(patched, work), s_med, s_all.c_str(), rss_med, rss_all.c_str(),
+                    found.empty() ? "(none)" : found.c_str(),
+                    problems.empty() ? "ok" : ("PROBLEM:" + problems).c_str());
+        if (!problems.empty() && !stderr_text.empty())
+            std::printf("  stderr: %s", stderr_text.c_str());
+        rc |= !problems.empty();
+    }
+    return rc;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
+    std::vector<fs::path> pair_dirs;
+    int repeat = 3;
+    int first = 1;
+    for (; first + 1 < argc; first += 2) {
+        std::string opt = argv[first];
+        if (opt == "--pairs")
+            pair_dirs.emplace_back(argv[first + 1]);
+        else if (opt == "--repeat")
+            repeat = std::max(1, std::atoi(argv[first + 1]));
+        else
+            break;
+    }
+    argc -= first - 1;
+    argv += first - 1;
     if (argc < 3) {
-        std::cerr << "usage: bench_diff TOOL CORPUS_DIR [LARGE.o ...]\n";
+        std::cerr << "usage: bench_diff [--pairs DIR]... [--repeat N] TOOL CORPUS_DIR [LARGE.o ...]\n";
         return 2;
     }
     std::string tool = argv[1];
@@ -173,6 +310,8 @@ int main(int argc, char **argv) {
             std::printf("  stderr: %s", err.c_str());
         rc |= !r.exited || r.status != 3;
     }
+    for (const auto &dir : pair_dirs)
+        rc |= bench_pairs(tool, dir, repeat, work);
     fs::remove_all(work);
     return rc;
 }
