@@ -37,4 +37,22 @@ fs::path find_module_template() {
                 candidates.back().string());
 }
 
+fs::path install_macros_header(const fs::path &kernel_dir) {
+    fs::path header = find_module_template() / "kpatchpp-macros.h";
+    if (!fs::is_regular_file(header))
+        throw Error("{} not found: the patch module template is incomplete", header.string());
+    fs::path destination = kernel_dir / kMacrosHeaderInTree;
+    if (!fs::is_directory(destination.parent_path()))
+        throw Error("{} is not a directory: {} does not look like a kernel source tree",
+                    destination.parent_path().string(), kernel_dir.string());
+    // Copy under a temporary name and rename: a compiler never sees half a header.
+    fs::path temporary = destination;
+    temporary += ".kpatch-build-tmp";
+    fs::copy_file(header, temporary, fs::copy_options::overwrite_existing);
+    fs::permissions(temporary, fs::perms::owner_read | fs::perms::owner_write |
+                                   fs::perms::group_read | fs::perms::others_read);
+    fs::rename(temporary, destination);
+    return destination;
+}
+
 } // namespace kpp::build

@@ -1,5 +1,6 @@
 // Where kpatch-build's own kernel-side files are: the patch-module template
-// and the macros patches may include (kpatchpp-macros.h).
+// and the macros patches include (kpatchpp-macros.h), and where that header
+// goes in the kernel tree while the objects are built.
 #pragma once
 
 #include <filesystem>
@@ -11,5 +12,20 @@ namespace kpp::build {
 // kpatch-build runs from its build directory. Throws kpp::Error if neither
 // has it.
 std::filesystem::path find_module_template();
+
+// Patched sources write `#include <linux/kpatchpp-macros.h>`. Putting the
+// template directory on the include path would need KCFLAGS="-I...", and
+// every extra KCFLAGS word makes kbuild rebuild prepare outputs and host
+// tools of the tree. Instead the header is copied into the tree under this
+// path (relative to the kernel tree) for the two builds only; the caller
+// protects the path with a TreeGuard first, so the restore removes it (or
+// puts back a file that was there) and the tree ends byte-identical.
+inline constexpr const char *kMacrosHeaderInTree = "include/linux/kpatchpp-macros.h";
+
+// Copies find_module_template()/kpatchpp-macros.h to
+// kernel_dir/kMacrosHeaderInTree (replacing what is there) and returns the
+// destination. Throws kpp::Error if the template has no header or
+// kernel_dir has no include/linux/ (not a kernel tree).
+std::filesystem::path install_macros_header(const std::filesystem::path &kernel_dir);
 
 } // namespace kpp::build

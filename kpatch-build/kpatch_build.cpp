@@ -184,11 +184,13 @@ void build_both_versions(const Options &options, const Plan &plan, const WorkDir
         plan.build.root, plan.selection.objects,
         [&](const std::string &object) { return plan.parents->is_linked(object); }));
     guard.protect_all(touched_paths(plan.touched));
+    // Patches include <linux/kpatchpp-macros.h> (callbacks, ...): it is in
+    // the tree for both builds; the kernel guard removes it again.
+    kernel_guard.protect(kMacrosHeaderInTree);
     log::debug("protected {} files of {}", guard.protected_count(), plan.build.root.string());
+    log::debug("installed {}", install_macros_header(plan.kernel.source_dir).string());
 
-    // Patches may include kpatchpp-macros.h (callbacks, shadow variables).
-    ObjectBuildRequest request{plan.selection.objects, options.targets, {find_module_template()},
-                               options.jobs};
+    ObjectBuildRequest request{plan.selection.objects, options.targets, options.jobs};
     const size_t count = request.objects.size();
     progress.stage(fmt::format("building original objects ({})", count));
     build_objects(plan.build, request, work.log());

@@ -12,10 +12,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string kcflags(const ObjectBuildRequest &request) {
+std::string kcflags() {
     std::string flags = "-ffunction-sections -fdata-sections";
-    for (const auto &dir : request.include_dirs)
-        flags += " -I" + dir.string();
     if (const char *user = std::getenv("KCFLAGS"); user && *user)
         flags = std::string(user) + " " + flags;
     return flags;
@@ -26,7 +24,7 @@ std::string kcflags(const ObjectBuildRequest &request) {
 std::vector<std::string> object_make_command(const BuildTree &tree,
                                              const ObjectBuildRequest &request) {
     std::vector<std::string> argv = {"make", "-C", tree.kernel_dir.string(),
-                                     fmt::format("-j{}", request.jobs), "KCFLAGS=" + kcflags(request)};
+                                     fmt::format("-j{}", request.jobs), "KCFLAGS=" + kcflags()};
     argv.insert(argv.end(), tree.make_variables.begin(), tree.make_variables.end());
     if (std::getenv("CC"))
         argv.push_back("CC=" + compiler_command());

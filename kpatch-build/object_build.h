@@ -19,13 +19,13 @@ struct BuildTree {
 struct ObjectBuildRequest {
     std::vector<std::string> objects; // relative to root
     std::vector<std::string> extra_targets;
-    std::vector<std::filesystem::path> include_dirs; // added to KCFLAGS (kpatchpp-macros.h)
     unsigned jobs = 1;
 };
 
 // The make command line: every object is its own goal, compiled with
 // -ffunction-sections -fdata-sections so that the diff can compare and pick
-// single functions and data.
+// single functions and data. Nothing else goes into KCFLAGS (besides the
+// user's KCFLAGS): see install_macros_header() in data_dir.h.
 std::vector<std::string> object_make_command(const BuildTree &tree,
                                              const ObjectBuildRequest &request);
 

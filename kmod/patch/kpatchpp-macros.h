@@ -2,8 +2,15 @@
 /*
  * Annotations for kpatch++ patch authors
  *
- * Include this header from a patched kernel source file (kpatch-build puts
- * kmod/patch/ on the include path). Each macro emits a small static entry
+ * Include this header from a patched kernel source file as
+ *
+ *	#include <linux/kpatchpp-macros.h>
+ *
+ * kpatch-build copies it into the kernel tree as
+ * include/linux/kpatchpp-macros.h while it builds the original and patched
+ * objects, and removes it afterwards (the tree's build flags stay as they
+ * are). The patch module's own kpatchpp-template.c includes it from this
+ * directory as "kpatchpp-macros.h". Each macro emits a small static entry
  * into a ".kpatchpp.*" section of the patched object; create-diff-object
  * copies those sections (and the functions they point to) into the patch
  * module, whose template (kpatchpp-template.c) reads them at load time.
