@@ -9,7 +9,14 @@
 //    SHF_INFO_LINK and SHF_RELA_LIVEPATCH), one section per object and
 //    relocated section; ".rela" sections left empty are removed;
 //  - every other undefined symbol must be exported (Module.symvers), or the
-//    module would not load: such symbols are refused.
+//    module would not load: such symbols are refused;
+//  - relocations against vmlinux symbols may sit in any section the module
+//    loader keeps (also __jump_table, .static_call_sites, .altinstructions,
+//    ...): Linux 6.1 applies .klp.rela.vmlinux.* in load_module() ->
+//    apply_relocations() -> klp_apply_section_relocs(), before it reads those
+//    tables. Relocations against module symbols are applied only when that
+//    module loads (klp_module_coming()), so they are refused in sections read
+//    at load time.
 #pragma once
 
 #include "libkpp/elf/object.h"

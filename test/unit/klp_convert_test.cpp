@@ -309,15 +309,147 @@ TEST(KlpConvert, RefusesDefinedLivepatchSymbol) {
     EXPECT_NE(msg.find("is defined in the module"), std::string::npos) << msg;
 }
 
-TEST(KlpConvert, RefusesLivepatchRelocationInSpecialSection) {
+// Sections the module loader or the template read while the patch module
+// loads. Linux 6.1 applies .klp.rela.vmlinux.* before reading any of them
+// (load_module() -> apply_relocations() -> klp_apply_section_relocs()), and
+// .klp.rela.<module>.* only when that module loads (klp_module_coming()).
+const char *const kLoadTimeSections[] = {
+    "__jump_table", ".static_call_sites", ".altinstructions", ".altinstr_replacement",
+    "__mcount_loc", "__ex_table",         "__bug_table",      ".orc_unwind_ip",
+    ".return_sites", "__dyndbg",          ".init.text",       ".kpatchpp.force",
+    "__param",
+};
+
+TEST(KlpConvert, AcceptsVmlinuxSymbolInLoadTimeSections) {
+    for (const char *name : kLoadTimeSections) {
+        TempDir dir;
+        Fixture f;
+        Section *sec = f.obj->add_section(name, SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, 8);
+        sec->data.assign(32, 0);
+        // The shape of a __jump_table entry: code, target, key (+ branch bit).
+        f.reloc(sec, 0, R_X86_64_PC32, f.fn, 0);
+        f.reloc(sec, 4, R_X86_64_PC32, f.fn, 12);
+        f.reloc(sec, 8, R_X86_64_PC64, f.undef(".klp.sym.vmlinux.__tracepoint_task_newtask,0"),
+                8 + 1);
+        f.reloc(sec, 16 + 8, R_X86_64_PC64, f.klp_cmdline, 0);
+        kpp::klp::ConvertResult result;
+        std::unique_ptr<Object> out;
+        ASSERT_NO_THROW(out = f.convert_and_reread(dir, &result)) << name;
+        EXPECT_EQ(result.klp_symbols, 4u) << name;
+        EXPECT_EQ(result.klp_relocations, 7u) << name;
+        Section *klp = out->find_section(std::string(".klp.rela.vmlinux.") + name);
+        ASSERT_NE(klp, nullptr) << name;
+        EXPECT_EQ(klp->hdr.sh_flags, SHF_ALLOC | SHF_INFO_LINK | kpp::elf::kShfRelaLivepatch)
+            << name;
+        ASSERT_NE(klp->base, nullptr) << name;
+        EXPECT_EQ(klp->base->name, name);
+        EXPECT_EQ(klp->hdr.sh_info, klp->base->index) << name;
+        ASSERT_EQ(klp->relocs.size(), 2u) << name;
+        EXPECT_EQ(klp->relocs[0].offset, 8u) << name;
+        EXPECT_EQ(klp->relocs[0].type, static_cast<uint32_t>(R_X86_64_PC64)) << name;
+        EXPECT_EQ(klp->relocs[0].addend, 9) << name;
+        EXPECT_EQ(klp->relocs[0].sym->name, ".klp.sym.vmlinux.__tracepoint_task_newtask,0");
+        EXPECT_EQ(klp->relocs[0].sym->shndx, kpp::elf::kShnLivepatch) << name;
+        EXPECT_EQ(klp->relocs[1].offset, 24u) << name;
+        // The entry's references into the module stay ordinary relocations.
+        Section *plain = out->find_section(std::string(".rela") + name);
+        ASSERT_NE(plain, nullptr) << name;
+        EXPECT_EQ(plain->relocs.size(), 2u) << name;
+        EXPECT_EQ(relocs_against(plain, "cmdline_proc_show"), 2u) << name;
+    }
+}
+
+TEST(KlpConvert, RefusesModuleSymbolInLoadTimeSections) {
+    for (const char *name : kLoadTimeSections) {
+        TempDir dir;
+        Fixture f;
+        Section *sec = f.obj->add_section(name, SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, 8);
+        sec->data.assign(16, 0);
+        f.reloc(sec, 0, R_X86_64_PC32, f.fn2, 0);
+        // ext4 is one of the patch's objects, so only the section refuses it.
+        f.reloc(sec, 8, R_X86_64_PC64, f.undef(".klp.sym.ext4.ext4_key,0"), 0);
+        std::string msg = error_of([&] { f.convert_and_reread(dir); });
+        EXPECT_NE(msg.find(std::string(name) + "+0x8"), std::string::npos) << name << ": " << msg;
+        EXPECT_NE(msg.find("'.klp.sym.ext4.ext4_key,0' of module ext4"), std::string::npos)
+            << name << ": " << msg;
+        EXPECT_NE(msg.find("klp_module_coming"), std::string::npos) << name << ": " << msg;
+    }
+}
+
+TEST(KlpConvert, AcceptsModuleSymbolInModuleCode) {
+    // Control for the test above: the same symbol from ext4's new function.
     TempDir dir;
     Fixture f;
-    Section *jt = f.obj->add_section("__jump_table", SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, 8);
-    jt->data.assign(16, 0);
-    f.reloc(jt, 8, R_X86_64_PC32, f.undef(".klp.sym.vmlinux.some_key,0"), 0);
-    std::string msg = error_of([&] { f.convert_and_reread(dir); });
-    EXPECT_NE(msg.find("__jump_table+0x8"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("before the livepatch core"), std::string::npos) << msg;
+    f.reloc(f.text2, 12, R_X86_64_PC32, f.undef(".klp.sym.ext4.ext4_key,0"), -4);
+    auto out = f.convert_and_reread(dir);
+    Section *ext4 = out->find_section(".klp.rela.ext4..text.ext4_foo");
+    ASSERT_NE(ext4, nullptr);
+    EXPECT_EQ(ext4->relocs.size(), 2u);
+    EXPECT_EQ(relocs_against(ext4, ".klp.sym.ext4.ext4_key,0"), 1u);
+}
+
+TEST(KlpConvert, RefusesLivepatchRelocationInSectionsTheLoaderDrops) {
+    // setup_load_info() and layout_and_allocate() clear SHF_ALLOC of these,
+    // so apply_relocations() never applies their relocations, vmlinux or not.
+    for (const char *name : {".modinfo", "__versions", ".data..percpu"}) {
+        for (bool vmlinux : {true, false}) {
+            TempDir dir;
+            Fixture f;
+            Section *sec = f.obj->find_section(name);
+            if (!sec)
+                sec = f.obj->add_section(name, SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, 8);
+            sec->data.resize(std::max<size_t>(sec->data.size(), 64), 0);
+            f.reloc(sec, 40, R_X86_64_64, vmlinux ? f.klp_cmdline : f.klp_ext4, 0);
+            std::string msg = error_of([&] { f.convert_and_reread(dir); });
+            EXPECT_NE(msg.find(std::string(name) + "+0x28"), std::string::npos)
+                << name << ": " << msg;
+            EXPECT_NE(msg.find("clears SHF_ALLOC"), std::string::npos) << name << ": " << msg;
+        }
+    }
+}
+
+// The shape gcc gives a static branch in kernel code (arch_static_branch()
+// in arch/x86/include/asm/jump_label.h): a __jump_table entry whose key is a
+// non-exported vmlinux static key, here named as create-diff-object names it.
+TEST(KlpConvert, ConvertsGccStaticBranchOnVmlinuxKey) {
+    TempDir dir;
+    std::string src = dir.file("jl.c"), obj = dir.file("jl.o");
+    std::ofstream(src) << R"(
+struct static_key { int enabled; };
+extern struct static_key key __asm__("\".klp.sym.vmlinux.__tracepoint_task_newtask,0\"");
+extern int traced(int);
+int patched_fn(int x)
+{
+        asm goto("1: .byte 0x0f,0x1f,0x44,0x00,0x00\n\t"
+                 ".pushsection __jump_table, \"aw\"\n\t"
+                 ".balign 8\n\t"
+                 ".long 1b - ., %l[l_yes] - .\n\t"
+                 ".quad %c0 + %c1 - .\n\t"
+                 ".popsection\n\t"
+                 : : "i" (&key), "i" (0) : : l_yes);
+        return x + 1;
+l_yes:
+        return traced(x);
+}
+)";
+    std::string cmd = "gcc -c -O2 -fno-pic -mcmodel=kernel -ffunction-sections -o '" + obj +
+                      "' '" + src + "'";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    std::ofstream(dir.file("Module.symvers")) << "0x1\ttraced\tvmlinux\tEXPORT_SYMBOL\t\n";
+    auto r = kpp::klp::convert_module(obj, dir.file("out.o"), dir.file("Module.symvers"));
+    EXPECT_EQ(r.klp_symbols, 1u);
+    EXPECT_EQ(r.klp_relocations, 1u);
+    auto out = Object::read(dir.file("out.o"));
+    Section *klp = out->find_section(".klp.rela.vmlinux.__jump_table");
+    ASSERT_NE(klp, nullptr);
+    ASSERT_EQ(klp->relocs.size(), 1u);
+    EXPECT_EQ(klp->relocs[0].offset, 8u);
+    EXPECT_EQ(klp->relocs[0].type, static_cast<uint32_t>(R_X86_64_PC64));
+    EXPECT_EQ(klp->relocs[0].sym->shndx, kpp::elf::kShnLivepatch);
+    Section *plain = out->find_section(".rela__jump_table");
+    ASSERT_NE(plain, nullptr);
+    EXPECT_EQ(plain->relocs.size(), 2u); // code and target, into .text.patched_fn
+    EXPECT_EQ(relocs_against(plain, ".klp.sym.vmlinux.__tracepoint_task_newtask,0"), 0u);
 }
 
 TEST(KlpConvert, RefusesLivepatchRelocationInUnloadedSection) {
