@@ -49,7 +49,7 @@ bool same_target(const Context &ctx, const Section &orig_sec, const Relocation &
     // Per-call-site statics are never correlated: the same macro at the
     // same place makes one of the same name.
     if (is_special_static(sa->name) && is_special_static(sb->name))
-        return stable_name(sa->name) == stable_name(sb->name);
+        return special_static_key(sa->name) == special_static_key(sb->name);
     // Undefined externals have no twin; compare names.
     return sa->name == sb->name && !sa->sec && !sb->sec;
 }
@@ -112,10 +112,31 @@ std::string describe(const Section &sec) {
 
 // Changes to data the running kernel already holds cannot be applied: the
 // kernel keeps using its copy, and other code depends on its layout.
-void refuse_unsafe(const Context &ctx, const Section &sec) {
+// Init code that changed only where it inlines a function this patch
+// replaces: its copy has already run, and the function itself is patched.
+// Known only from DWARF; without it the change is refused.
+std::string init_change_from_inlining(const Context &ctx, const Section &sec) {
+    auto it = ctx.symbols_in.find(&sec);
+    if (it == ctx.symbols_in.end())
+        return {};
+    for (const Symbol *func : it->second)
+        if (func->is_func())
+            if (std::string callee = changed_inlined_callee(ctx, func->name); !callee.empty())
+                return func->name + " inlines " + callee;
+    return {};
+}
+
+void refuse_unsafe(Context &ctx, const Section &sec) {
     if (sec.status != Status::Changed)
         return;
     if (is_init_section(sec)) {
+        if (std::string why = init_change_from_inlining(ctx, sec); !why.empty()) {
+            log::warn("{}: {} changed only because {}, which the patch replaces; init code "
+                      "has already run, so it is left as it is",
+                      ctx.object_name, describe(sec), why);
+            ctx.init_changed_by_inlining.push_back(why);
+            return;
+        }
         throw Refusal("{}: {} changed, but init code has already run in the running kernel; "
                       "make the change outside __init code",
                       ctx.object_name, describe(sec));

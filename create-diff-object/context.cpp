@@ -36,6 +36,18 @@ Target resolve_target(const Context &ctx, const Section &from, const Relocation 
     return {sym, offset};
 }
 
+std::string changed_inlined_callee(const Context &ctx, const std::string &func) {
+    auto it = ctx.inlined.find(func);
+    if (it == ctx.inlined.end())
+        return {};
+    for (const std::string &callee : it->second) {
+        const Symbol *sym = ctx.patched->find_symbol(callee);
+        if (sym && sym->sec && sym->sec->status == Status::Changed)
+            return callee;
+    }
+    return {};
+}
+
 void index_symbols_by_section(Context &ctx) {
     for (const Object *obj : {ctx.orig.get(), ctx.patched.get()})
         for (auto &sym : obj->symbols)

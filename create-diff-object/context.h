@@ -4,6 +4,7 @@
 
 #include "create-diff-object/arch.h"
 #include "create-diff-object/diff.h"
+#include "create-diff-object/inlining.h"
 #include "create-diff-object/kernel_symbols.h"
 #include "libkpp/elf/object.h"
 
@@ -42,6 +43,10 @@ struct Context {
     // The named symbols of each section of either object, by address.
     std::unordered_map<const Section *, std::vector<Symbol *>> symbols_in;
 
+    // From the patched object's DWARF, when it has any.
+    InlinedCallees inlined;
+    std::vector<std::string> init_changed_by_inlining;
+
     // What differs in each changed section, for the report.
     std::unordered_map<const Section *, std::string> why_changed;
 
@@ -49,6 +54,9 @@ struct Context {
     std::vector<std::string> ignored;    // functions whose changes the author ignored
     std::vector<std::string> line_only;  // functions whose only change is a __LINE__ value
 };
+
+// A function inlined into `func` that this patch changes, or "".
+std::string changed_inlined_callee(const Context &ctx, const std::string &func);
 
 // Fills Context::symbols_in.
 void index_symbols_by_section(Context &ctx);

@@ -34,6 +34,7 @@ nlohmann::json build_report(const Context &ctx) {
     }
     report["line_number_only"] = ctx.line_only;
     report["ignored"] = ctx.ignored;
+    report["init_changed_by_inlining"] = ctx.init_changed_by_inlining;
     return report;
 }
 
@@ -63,6 +64,8 @@ Result diff_objects(const Options &options) {
     ctx.exported = &exported;
     ctx.object_name = std::filesystem::path(options.orig_path).filename().string();
     index_symbols_by_section(ctx);
+    if (ctx.patched->find_section(".debug_info"))
+        ctx.inlined = read_inlined_callees(options.patched_path);
 
     Result result;
     try {

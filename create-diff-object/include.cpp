@@ -96,7 +96,10 @@ void include_changed(Context &ctx) {
                               "running kernel cannot be redirected to the new version",
                               ctx.object_name, sym->name);
             auto why = ctx.why_changed.find(sym->sec);
-            include_function(ctx, sym, why != ctx.why_changed.end() ? why->second : "changed");
+            std::string reason = why != ctx.why_changed.end() ? why->second : "changed";
+            if (std::string callee = changed_inlined_callee(ctx, sym->name); !callee.empty())
+                reason += "; inlined callee " + callee + " changed";
+            include_function(ctx, sym, reason);
         } else if (sym->status == Status::New && !sym->is_local()) {
             include_function(ctx, sym, "new function");
         }

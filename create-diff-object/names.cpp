@@ -25,6 +25,20 @@ std::string stable_name(std::string_view name) {
     return out;
 }
 
+std::string special_static_key(std::string_view name) {
+    std::string key = stable_name(name);
+    if (key.starts_with("__UNIQUE_ID_")) {
+        size_t end = key.find('.');
+        if (end == std::string::npos)
+            end = key.size();
+        size_t digits = end;
+        while (digits > 0 && std::isdigit(static_cast<unsigned char>(key[digits - 1])))
+            digits--;
+        key.erase(digits, end - digits);
+    }
+    return key;
+}
+
 std::string_view parent_function_name(std::string_view name) {
     for (std::string_view marker : {".cold", ".part."}) {
         size_t at = name.find(marker);

@@ -12,6 +12,11 @@ namespace kpp::diff {
 // freely between two builds ("foo.isra.0" -> "foo.isra", "count.3" -> "count").
 std::string stable_name(std::string_view name);
 
+// What identifies a special static across two builds: its stable name,
+// without the __COUNTER__ value that __UNIQUE_ID() appends to its prefix
+// (__UNIQUE_ID_ddebug1130.186 -> __UNIQUE_ID_ddebug).
+std::string special_static_key(std::string_view name);
+
 // For "foo.cold", "foo.cold.3", "foo.part.0": the parent function "foo";
 // empty for anything else.
 std::string_view parent_function_name(std::string_view name);

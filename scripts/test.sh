@@ -10,6 +10,4 @@ bash "$top/scripts/setup.sh"
 cmake -S "$top" -B "$build" -DKPP_WERROR=ON >/dev/null
 cmake --build "$build" -j "$(($(nproc) + 1))"
 cd "$build"
-# known-gap: corpus pairs whose expectation is not met yet (listed with
-# their reasons in test/corpus/CMakeLists.txt); run them with `ctest -L known-gap`.
-ctest --output-on-failure -LE known-gap -j "$(nproc)" "$@"
+ctest --output-on-failure -j "$(nproc)" "$@"
