@@ -3,10 +3,14 @@
 // kept entries point at (replacement code, fixups, strings, keys).
 #include "create-diff-object/special_sections.h"
 #include "create-diff-object/passes.h"
+#include "create-diff-object/sections.h"
 #include "libkpp/error.h"
 #include "libkpp/log.h"
 
 #include <algorithm>
+#include <functional>
+#include <memory>
+#include <unordered_set>
 #include <optional>
 
 namespace kpp::diff {
@@ -54,18 +58,23 @@ const SpecialSection *table_for(std::string_view name) {
 }
 
 // Whether sec reads as a table of `size`-byte entries: every kernel table
-// here starts each entry with a pointer into code, so every entry must
-// begin with a relocation. (Later fields may lack one: an empty
-// alternative has no replacement pointer.) The last entry may lack its tail
-// padding, since assemblers emit the fields, not the struct's alignment.
+// here starts each entry with the same kind of pointer (into code, for the
+// tables of code sites), so every entry must begin with a relocation of one
+// type. (Later fields may lack one: an empty alternative has no replacement
+// pointer.) The last entry may lack its tail padding, since assemblers emit
+// the fields, not the struct's alignment.
 bool entries_have_size(const Section &sec, size_t size) {
     if (size == 0 || !sec.rela || sec.rela->relocs.empty())
         return false;
     uint64_t entries = (sec.size() + size - 1) / size;
     uint64_t starts = 0, last_field = 0;
+    uint32_t start_type = sec.rela->relocs.front().type;
     for (const Relocation &r : sec.rela->relocs) {
-        if (r.offset % size == 0)
+        if (r.offset % size == 0) {
+            if (r.type != start_type)
+                return false;
             starts++;
+        }
         last_field = std::max<uint64_t>(last_field, r.offset % size);
     }
     uint64_t tail = sec.size() % size;
@@ -111,18 +120,53 @@ bool points_into_included_function(const Relocation &r) {
            target->include;
 }
 
-std::vector<Range> select_entries(const Section &sec, size_t size) {
+using EntryTest = std::function<bool(const Relocation &)>;
+
+std::vector<Range> select_entries(const Section &sec, size_t size, const EntryTest &belongs) {
     std::vector<Range> kept;
     const auto &relocs = sec.rela->relocs;
     size_t r = 0;
     for (uint64_t entry = 0; entry < sec.size(); entry += size) {
         bool keep = false;
         for (; r < relocs.size() && relocs[r].offset < entry + size; r++)
-            keep = keep || points_into_included_function(relocs[r]);
+            keep = keep || belongs(relocs[r]);
         if (keep)
             kept.push_back({entry, size});
     }
     return kept;
+}
+
+// A string literal's place: its section and offset.
+using StringPlace = std::pair<const Section *, int64_t>;
+struct StringPlaceHash {
+    size_t operator()(const StringPlace &p) const {
+        return std::hash<const void *>()(p.first) ^ std::hash<int64_t>()(p.second);
+    }
+};
+
+// .printk_index points at one pi_entry per printk call site; the entry's
+// first field is the format string the call passes. An entry belongs to the
+// patch when an included function passes that same string.
+EntryTest printk_index_test(const Context &ctx) {
+    auto used = std::make_shared<std::unordered_set<StringPlace, StringPlaceHash>>();
+    for (const auto &sec : ctx.patched->sections) {
+        if (!sec->include || !sec->is_text() || !sec->rela)
+            continue;
+        for (const Relocation &r : sec->rela->relocs)
+            if (r.sym->sec && is_string_section(*r.sym->sec))
+                used->insert({r.sym->sec, ctx.arch.target_offset(*sec, r)});
+    }
+    return [&ctx, used](const Relocation &r) {
+        Section *entry = r.sym->sec;
+        if (!entry || !entry->rela)
+            return false;
+        for (const Relocation &field : entry->rela->relocs) {
+            uint64_t start = r.sym->is_section() ? r.addend : r.sym->value + r.addend;
+            if (field.offset == start && field.sym->sec && is_string_section(*field.sym->sec))
+                return used->contains({field.sym->sec, ctx.arch.target_offset(*entry, field)});
+        }
+        return false;
+    };
 }
 
 // .orc_unwind holds the unwind data for the entry at the same index of
@@ -179,7 +223,9 @@ void select_special_entries(Context &ctx, KeptEntries &kept) {
             log::debug("{}: dropping {}: entries of unknown size", ctx.object_name, sec.name);
             continue;
         }
-        std::vector<Range> entries = select_entries(sec, *size);
+        EntryTest belongs = sec.name == ".printk_index" ? printk_index_test(ctx)
+                                                        : EntryTest(points_into_included_function);
+        std::vector<Range> entries = select_entries(sec, *size, belongs);
         log::debug("{}: {}: keeping {} of {} entries", ctx.object_name, sec.name, entries.size(),
                    sec.size() / *size);
         if (entries.empty())
