@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 
 using namespace kpp;
 using namespace kpp::testing;
@@ -39,7 +40,8 @@ protected:
     // against a vmlinux whose symbol table is the original object's.
     diff::Result diff(const std::string &orig_src, const std::string &patched_src,
                       const std::vector<std::string> &extra = {},
-                      const std::string &name = "unit") {
+                      const std::string &name = "unit",
+                      const std::function<void(diff::StructSizes &)> &adjust = {}) {
         orig = compile(dir, "orig", name, orig_src, extra);
         patched = compile(dir, "patched", name, patched_src, extra);
         output = dir / "output.o";
@@ -53,6 +55,8 @@ protected:
         o.output_path = output.string();
         o.report_path = (dir / "report.json").string();
         o.sizes = corpus_sizes();
+        if (adjust)
+            adjust(o.sizes);
         return diff::diff_objects(o);
     }
 
@@ -323,6 +327,67 @@ TEST_F(Diff, UnchangedDataWithChangedUserIsReferencedNotCopied) {
     elf::Symbol *limit = out->find_symbol("limit");
     ASSERT_NE(limit, nullptr);
     EXPECT_EQ(limit->sec, nullptr) << "limit must stay the kernel's, not be copied";
+}
+
+
+
+// ---- special sections -----------------------------------------------------
+
+// A kernel-style table: one entry per call site, pointing into the function
+// (like __bug_table's bug_addr), built with inline asm as the kernel does.
+constexpr const char *kSiteTable = R"(
+#define SITE() asm volatile("1: nop\n.pushsection __bug_table,\"aw\"\n.long 1b - .\n.long 0\n.long 0\n.popsection")
+int first(int x) { SITE(); return x + 1; }
+int second(int x) { SITE(); return x + 2; }
+int third(int x) { SITE(); return x + 3; }
+)";
+
+TEST_F(Diff, KeepsOnlyTheTableEntriesOfIncludedFunctions) {
+    std::string edited = kSiteTable;
+    edited.replace(edited.find("x + 2"), 5, "x + 7");
+    diff::Result r = diff(kSiteTable, edited);
+    ASSERT_TRUE(has_function(r, "second"));
+    auto out = elf::Object::read(output.string());
+    elf::Section *table = out->find_section("__bug_table");
+    ASSERT_NE(table, nullptr);
+    EXPECT_EQ(table->size(), 12u); // one 12-byte entry of three
+    EXPECT_EQ(targets(*out, "__bug_table"), std::vector<std::string>{"second"});
+}
+
+TEST_F(Diff, TableEntrySizeThatDoesNotFitIsInferred) {
+    // 24 bytes given (another kernel's struct) for a 36-byte table of
+    // 12-byte entries.
+    std::string edited = kSiteTable;
+    edited.replace(edited.find("x + 2"), 5, "x + 7");
+    diff::Result r = diff(kSiteTable, edited, {}, "unit", [](diff::StructSizes &s) { s.bug = 24; });
+    ASSERT_TRUE(has_function(r, "second"));
+    auto out = elf::Object::read(output.string());
+    ASSERT_NE(out->find_section("__bug_table"), nullptr);
+    EXPECT_EQ(out->find_section("__bug_table")->size(), 12u);
+}
+
+// printk's index: a pointer in .printk_index to a per-call-site entry whose
+// first field is the format string.
+constexpr const char *kPrintkIndex = R"(
+struct pi_entry { const char *fmt; const char *func; };
+extern int _printk(const char *fmt, ...);
+#define PRINTK(f) ({ static const struct pi_entry _entry __attribute__((used)) = { f, __func__ }; \
+    static const struct pi_entry *_entry_ptr __attribute__((used, section(".printk_index"))) = &_entry; \
+    _printk(f); })
+void loud(void) { PRINTK("loud\n"); }
+void quiet(void) { PRINTK("quiet\n"); }
+)";
+
+TEST_F(Diff, KeepsThePrintkIndexEntryOfTheChangedCallOnly) {
+    std::string edited = kPrintkIndex;
+    edited.replace(edited.find("PRINTK(\"quiet\\n\")"), 17, "PRINTK(\"hush\\n\")");
+    diff::Result r = diff(kPrintkIndex, edited);
+    ASSERT_TRUE(has_function(r, "quiet"));
+    EXPECT_FALSE(has_function(r, "loud"));
+    auto out = elf::Object::read(output.string());
+    elf::Section *index = out->find_section(".printk_index");
+    ASSERT_NE(index, nullptr);
+    EXPECT_EQ(index->size(), 8u); // one pointer of two
 }
 
 } // namespace
