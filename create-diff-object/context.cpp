@@ -37,8 +37,8 @@ Target resolve_target(const Context &ctx, const Section &from, const Relocation 
 }
 
 std::string changed_inlined_callee(const Context &ctx, const std::string &func) {
-    auto it = ctx.inlined.find(func);
-    if (it == ctx.inlined.end())
+    auto it = ctx.patched_dwarf.inlined.find(func);
+    if (it == ctx.patched_dwarf.inlined.end())
         return {};
     for (const std::string &callee : it->second) {
         const Symbol *sym = ctx.patched->find_symbol(callee);

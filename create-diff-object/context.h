@@ -4,7 +4,7 @@
 
 #include "create-diff-object/arch.h"
 #include "create-diff-object/diff.h"
-#include "create-diff-object/inlining.h"
+#include "create-diff-object/dwarf_facts.h"
 #include "create-diff-object/kernel_symbols.h"
 #include "libkpp/elf/object.h"
 
@@ -43,8 +43,8 @@ struct Context {
     // The named symbols of each section of either object, by address.
     std::unordered_map<const Section *, std::vector<Symbol *>> symbols_in;
 
-    // From the patched object's DWARF, when it has any.
-    InlinedCallees inlined;
+    // From each object's DWARF, when it has any.
+    DwarfFacts orig_dwarf, patched_dwarf;
     std::vector<std::string> init_changed_by_inlining;
 
     // What differs in each changed section, for the report.

@@ -41,8 +41,15 @@ bool same_kind(const Symbol &a, const Symbol &b) {
 // The functions that refer to each symbol, by their stable names: how two
 // renumbered static locals (count.1 / count.4) are told apart when two
 // functions each have one.
-std::unordered_map<const Symbol *, std::vector<std::string>> users_of(const Object &obj) {
+//
+// With DWARF, the function a static local is declared in counts as a user
+// too: it decides even when no code refers to the variable any more.
+std::unordered_map<const Symbol *, std::vector<std::string>> users_of(const Object &obj,
+                                                                      const DwarfFacts &dwarf) {
     std::unordered_map<const Symbol *, std::vector<std::string>> users;
+    for (const auto &sym : obj.symbols)
+        if (auto it = dwarf.static_owner.find(sym->name); it != dwarf.static_owner.end())
+            users[sym.get()].push_back(stable_name(it->second));
     for (const auto &sec : obj.sections) {
         if (!sec->is_rela() || !sec->base->owner || !sec->base->is_text())
             continue;
@@ -103,8 +110,8 @@ void correlate_symbols(Context &ctx) {
     // Then GCC-renumbered names, told apart by the functions using them.
     SymbolIndex orig_by_stable = index_by(*ctx.orig, true);
     SymbolIndex patched_by_stable = index_by(*ctx.patched, true);
-    auto orig_users = users_of(*ctx.orig);
-    auto patched_users = users_of(*ctx.patched);
+    auto orig_users = users_of(*ctx.orig, ctx.orig_dwarf);
+    auto patched_users = users_of(*ctx.patched, ctx.patched_dwarf);
     for (auto &[name, patched_syms] : patched_by_stable) {
         auto it = orig_by_stable.find(name);
         if (it == orig_by_stable.end())

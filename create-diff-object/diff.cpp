@@ -64,8 +64,10 @@ Result diff_objects(const Options &options) {
     ctx.exported = &exported;
     ctx.object_name = std::filesystem::path(options.orig_path).filename().string();
     index_symbols_by_section(ctx);
-    if (ctx.patched->find_section(".debug_info"))
-        ctx.inlined = read_inlined_callees(options.patched_path);
+    if (ctx.orig->find_section(".debug_info") && ctx.patched->find_section(".debug_info")) {
+        ctx.orig_dwarf = read_dwarf_facts(options.orig_path);
+        ctx.patched_dwarf = read_dwarf_facts(options.patched_path);
+    }
 
     Result result;
     try {

@@ -1,4 +1,4 @@
-#include "create-diff-object/inlining.h"
+#include "create-diff-object/dwarf_facts.h"
 
 #include <dwarf.h>
 #include <elfutils/libdwfl.h>
@@ -29,16 +29,51 @@ void collect_inlined(Dwarf_Die *die, std::unordered_set<std::string> &out) {
     } while (dwarf_siblingof(&child, &child) == 0);
 }
 
-void walk_functions(Dwarf_Die *die, InlinedCallees &callees) {
+// The symbol a static variable's DW_OP_addr location names.
+const char *symbol_of_variable(Dwfl_Module *mod, Dwarf_Die *var, Dwarf_Addr bias) {
+    Dwarf_Attribute attr;
+    Dwarf_Op *expr;
+    size_t len;
+    if (!dwarf_attr(var, DW_AT_location, &attr) || dwarf_getlocation(&attr, &expr, &len) != 0 ||
+        len != 1 || expr[0].atom != DW_OP_addr)
+        return nullptr;
+    GElf_Sym sym;
+    GElf_Off offset;
+    const char *name = dwfl_module_addrinfo(mod, expr[0].number + bias, &offset, &sym, nullptr,
+                                            nullptr, nullptr);
+    return name && offset == 0 ? name : nullptr;
+}
+
+void collect_statics(Dwfl_Module *mod, Dwarf_Addr bias, Dwarf_Die *die, const std::string &func,
+                     DwarfFacts &facts) {
     Dwarf_Die child;
     if (dwarf_child(die, &child) != 0)
         return;
     do {
-        if (dwarf_tag(&child) == DW_TAG_subprogram && dwarf_hasattr(&child, DW_AT_low_pc)) {
-            if (const char *name = name_of(&child))
-                collect_inlined(&child, callees[name]);
+        int tag = dwarf_tag(&child);
+        if (tag == DW_TAG_variable) {
+            if (const char *sym = symbol_of_variable(mod, &child, bias))
+                facts.static_owner.emplace(sym, func);
+        } else if (tag == DW_TAG_lexical_block) {
+            collect_statics(mod, bias, &child, func, facts);
+        }
+    } while (dwarf_siblingof(&child, &child) == 0);
+}
+
+void walk_functions(Dwfl_Module *mod, Dwarf_Addr bias, Dwarf_Die *die, DwarfFacts &facts) {
+    Dwarf_Die child;
+    if (dwarf_child(die, &child) != 0)
+        return;
+    do {
+        if (dwarf_tag(&child) == DW_TAG_subprogram) {
+            const char *name = name_of(&child);
+            if (!name)
+                continue;
+            if (dwarf_hasattr(&child, DW_AT_low_pc))
+                collect_inlined(&child, facts.inlined[name]);
+            collect_statics(mod, bias, &child, name, facts);
         } else if (dwarf_tag(&child) == DW_TAG_namespace) {
-            walk_functions(&child, callees);
+            walk_functions(mod, bias, &child, facts);
         }
     } while (dwarf_siblingof(&child, &child) == 0);
 }
@@ -49,7 +84,7 @@ struct DwflDeleter {
 
 } // namespace
 
-InlinedCallees read_inlined_callees(const std::string &path) {
+DwarfFacts read_dwarf_facts(const std::string &path) {
     // libdwfl applies the object's relocations to its DWARF, which a plain
     // dwarf_begin() on a relocatable object would not.
     static const Dwfl_Callbacks callbacks = {
@@ -58,27 +93,27 @@ InlinedCallees read_inlined_callees(const std::string &path) {
         .section_address = dwfl_offline_section_address,
         .debuginfo_path = nullptr,
     };
-    InlinedCallees callees;
+    DwarfFacts facts;
     std::unique_ptr<Dwfl, DwflDeleter> dwfl(dwfl_begin(&callbacks));
     if (!dwfl)
-        return callees;
+        return facts;
     Dwfl_Module *mod = dwfl_report_offline(dwfl.get(), "object", path.c_str(), -1);
     dwfl_report_end(dwfl.get(), nullptr, nullptr);
     if (!mod)
-        return callees;
+        return facts;
     Dwarf_Addr bias;
     Dwarf *dw = dwfl_module_getdwarf(mod, &bias);
     if (!dw)
-        return callees;
+        return facts;
     Dwarf_Off offset = 0, next;
     size_t header_size;
     while (dwarf_nextcu(dw, offset, &next, &header_size, nullptr, nullptr, nullptr) == 0) {
         Dwarf_Die cu;
         if (dwarf_offdie(dw, offset + header_size, &cu))
-            walk_functions(&cu, callees);
+            walk_functions(mod, bias, &cu, facts);
         offset = next;
     }
-    return callees;
+    return facts;
 }
 
 } // namespace kpp::diff

@@ -2,6 +2,7 @@
 // correlation of renumbered statics and .cold pieces, the __LINE__ rule,
 // and the refusals.
 #include "create-diff-object/diff.h"
+#include "create-diff-object/dwarf_facts.h"
 #include "libkpp/elf/object.h"
 #include "libkpp/error.h"
 #include "testing/compile.h"
@@ -388,6 +389,39 @@ TEST_F(Diff, KeepsThePrintkIndexEntryOfTheChangedCallOnly) {
     elf::Section *index = out->find_section(".printk_index");
     ASSERT_NE(index, nullptr);
     EXPECT_EQ(index->size(), 8u); // one pointer of two
+}
+
+} // namespace
+
+namespace {
+
+// ---- DWARF ------------------------------------------------------------------
+
+TEST(DwarfFacts, NamesTheFunctionOfEachStaticLocalAndWhatIsInlined) {
+    TempDir dir;
+    const char *src = R"(
+static inline int twice(int x) { return 2 * x; }
+int foo(int x) { static int count; count += twice(x); return count; }
+int bar(int x) { static int count; count -= x; return count; }
+)";
+    auto obj = compile(dir, "d", "unit", src, {"-g"});
+    diff::DwarfFacts facts = diff::read_dwarf_facts(obj.string());
+    auto parsed = elf::Object::read(obj.string());
+    std::vector<std::string> owners;
+    for (const auto &sym : parsed->symbols)
+        if (sym->is_object() && sym->name.starts_with("count."))
+            owners.push_back(facts.static_owner.at(sym->name));
+    std::sort(owners.begin(), owners.end());
+    EXPECT_EQ(owners, (std::vector<std::string>{"bar", "foo"}));
+    EXPECT_TRUE(facts.inlined["foo"].contains("twice"));
+    EXPECT_FALSE(facts.inlined["bar"].contains("twice"));
+}
+
+TEST(DwarfFacts, EmptyWithoutDebugInfo) {
+    TempDir dir;
+    auto obj = compile(dir, "d", "unit", "int foo(int x) { static int c; return c += x; }\n");
+    diff::DwarfFacts facts = diff::read_dwarf_facts(obj.string());
+    EXPECT_TRUE(facts.static_owner.empty());
 }
 
 } // namespace
