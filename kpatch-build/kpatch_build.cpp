@@ -16,6 +16,7 @@
 #include "kpatch-build/patch_apply.h"
 #include "kpatch-build/progress.h"
 #include "kpatch-build/tree_guard.h"
+#include "kpatch-build/tree_lock.h"
 #include "kpatch-build/tree_snapshot.h"
 #include "kpatch-build/work_dir.h"
 #include "libkpp/log.h"
@@ -264,6 +265,12 @@ std::vector<fs::path> compare_objects(const Options &options, const Plan &plan, 
 
 fs::path run_stages(const Options &options, const WorkDir &work, const Progress &progress) {
     Plan plan = make_plan(options, work, progress);
+    // From the snapshot to the last check after the module build, no other
+    // kpatch-build may use the tree (see tree_lock.h).
+    TreeLock kernel_lock(plan.kernel.source_dir);
+    std::optional<TreeLock> root_lock;
+    if (plan.build.root != plan.kernel.source_dir)
+        root_lock.emplace(plan.build.root);
     // DWARF of a big vmlinux takes seconds to read: do it while make runs.
     auto sizes = std::async(std::launch::async, struct_sizes, plan.kernel.vmlinux);
     const TreeSnapshot before = TreeSnapshot::take(plan.build.root);
