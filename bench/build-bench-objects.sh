@@ -69,13 +69,14 @@ mk() { make -C "$tree" -j"$jobs" "$@" >>"$log" 2>&1 || { tail -n 30 "$log" >&2; 
 make_patched() {
 	local file=$1 expr=$2 target=$3 obj=$4 dest=$5 orig=$6
 	cp "$tree/$file" "$dir/work.orig-source"
+	echo "$file" >"$dir/work.orig-path"
 	sed -i "$expr" "$tree/$file"
 	cmp -s "$tree/$file" "$dir/work.orig-source" && die "the change to $file did not apply"
 	progress "patched $file; make $target"
 	mk "$target"
 	cp "$tree/$obj" "$dest"
 	cat "$dir/work.orig-source" >"$tree/$file"
-	rm "$dir/work.orig-source"
+	rm "$dir/work.orig-source" "$dir/work.orig-path"
 	progress "reverted $file; make $target"
 	mk "$target"
 	cmp -s "$tree/$obj" "$orig" || echo "build-bench-objects: warning: $obj rebuilt from the reverted source differs from ORIG" >&2
@@ -101,6 +102,18 @@ main() {
 			[ -f "$tree/vmlinux.o" ] || die "no vmlinux.o in $tree"
 			grep -q -- "-ffunction-sections" "$tree/kernel/sched/.core.o.cmd" ||
 				die "$tree was not built with $kcflags"
+			# A run stopped between patching and reverting left a source changed.
+			if [ -f "$dir/work.orig-path" ]; then
+				progress "restoring $(cat "$dir/work.orig-path") left patched by an interrupted run"
+				cat "$dir/work.orig-source" >"$tree/$(cat "$dir/work.orig-path")"
+				rm "$dir/work.orig-source" "$dir/work.orig-path"
+			fi
+			# Bring vmlinux.o and core.o up to date with the (unpatched) sources.
+			# vmlinux_o, not vmlinux.o: in 6.1 the latter is taken as a
+			# single-object target of the top directory and does nothing.
+			progress "make vmlinux_o kernel/sched/core.o (up-to-date check)"
+			mk vmlinux_o
+			mk kernel/sched/core.o
 			progress "ORIG objects"
 			cp "$tree/vmlinux.o" "$dir/vmlinux.ORIG.o"
 			cp "$tree/vmlinux" "$dir/vmlinux"
@@ -108,7 +121,7 @@ main() {
 			cp "$tree/kernel/sched/core.o" "$dir/core.ORIG.o"
 			make_patched "$core_file" "$core_sed" kernel/sched/core.o kernel/sched/core.o \
 				"$dir/core.PATCHED.o" "$dir/core.ORIG.o"
-			make_patched "$meminfo_file" "$meminfo_sed" vmlinux.o vmlinux.o \
+			make_patched "$meminfo_file" "$meminfo_sed" vmlinux_o vmlinux.o \
 				"$dir/vmlinux.PATCHED.o" "$dir/vmlinux.ORIG.o"
 			printf 'vmlinux\t%s\t%s\ncore\t%s\t%s\n' "$meminfo_func" "$meminfo_file" \
 				"$core_func" "$core_file" >"$dir/CHANGES"
