@@ -164,6 +164,24 @@ void mark_ignored_functions(Context &ctx) {
     }
 }
 
+// KPATCH_IGNORE_SECTION(".name"): the table holds pointers to the names.
+void mark_ignored_sections(Context &ctx) {
+    Section *table = ctx.patched->find_section(".kpatchpp.ignore.sections");
+    if (!table || !table->rela)
+        return;
+    for (const Relocation &r : table->rela->relocs) {
+        if (!r.sym->sec)
+            continue;
+        std::string name(string_at(*r.sym->sec, ctx.arch.target_offset(*table, r)));
+        Section *target = ctx.patched->find_section(name);
+        if (!target)
+            throw Error("{}: KPATCH_IGNORE_SECTION names {}, which this object does not have",
+                        ctx.object_name, name);
+        target->status = target->twin ? Status::Same : Status::New;
+        ctx.ignored.push_back("section " + name);
+    }
+}
+
 void propagate_to_symbols(Context &ctx) {
     for (auto &owned : ctx.patched->symbols) {
         Symbol *sym = owned.get();
@@ -199,6 +217,7 @@ void compare(Context &ctx) {
         sec.status = compare_section(ctx, sec);
     }
     mark_ignored_functions(ctx);
+    mark_ignored_sections(ctx);
     for (auto &owned : ctx.patched->sections)
         if (compared(ctx, *owned))
             refuse_unsafe(ctx, *owned);

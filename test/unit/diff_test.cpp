@@ -425,3 +425,40 @@ TEST(DwarfFacts, EmptyWithoutDebugInfo) {
 }
 
 } // namespace
+
+namespace {
+
+// ---- the author's ignore markers (kmod/patch/kpatchpp-macros.h) -------------
+
+constexpr const char *kIgnorable = R"(
+int counter __attribute__((section(".data.tunable"))) = 1;
+int reader(void) { return counter; }
+int helper(int x) { return x + 1; }
+)";
+
+constexpr const char *kIgnoreMarkers = R"(
+static void *ignore_helper __attribute__((used, section(".kpatchpp.ignore.functions"))) = (void *)helper;
+static const char *ignore_tunable __attribute__((used, section(".kpatchpp.ignore.sections"))) = ".data.tunable";
+)";
+
+TEST_F(Diff, IgnoreMarkersHideFunctionAndSectionChanges) {
+    std::string edited = kIgnorable;
+    edited.replace(edited.find("= 1"), 3, "= 2");     // data change: refused unless ignored
+    edited.replace(edited.find("x + 1"), 5, "x + 9"); // function change: ignored
+    edited.replace(edited.find("return counter"), 14, "return counter * 2");
+    edited += kIgnoreMarkers;
+    diff::Result r = diff(kIgnorable, edited);
+    EXPECT_TRUE(has_function(r, "reader"));
+    EXPECT_FALSE(has_function(r, "helper"));
+    std::string ignored = r.report["ignored"].dump();
+    EXPECT_NE(ignored.find("helper"), std::string::npos) << ignored;
+    EXPECT_NE(ignored.find(".data.tunable"), std::string::npos) << ignored;
+}
+
+TEST_F(Diff, WithoutMarkersTheSameDataChangeIsRefused) {
+    std::string edited = kIgnorable;
+    edited.replace(edited.find("= 1"), 3, "= 2");
+    EXPECT_THROW(diff(kIgnorable, edited), kpp::Refusal);
+}
+
+} // namespace
