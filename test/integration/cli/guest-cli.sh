@@ -1,0 +1,106 @@
+# Guest half of run-cli-test.sh: the real kpatch binary (/test/kpatch) drives
+# a kpatch-build module through install → info → load → list → unload, and
+# refuses binfmt_misc.ko (not a livepatch module).
+# The JSON documents are printed between KPP-JSON-BEGIN/END markers, one
+# "KPP-JSON " line each, and parsed on the host (busybox has no jq).
+. /test/lib.sh
+
+K=/test/kpatch
+patch=$(cat /test/patch-name)
+prefix=/tmp/kp
+rel=$(uname -r)
+
+# kpatch CMD... : sets $out (stdout+stderr) and $rc.
+kp() { out=$("$K" "$@" 2>&1) && rc=0 || rc=$?; kpp_info "kpatch $* -> $rc: $(echo "$out" | tr '\n' '|')"; }
+
+# Print a JSON document for the host; keep kernel messages off the console
+# meanwhile so they cannot split its lines.
+dump_json() {
+	local tag=$1 saved
+	shift
+	saved=$(cat /proc/sys/kernel/printk)
+	echo 1 >/proc/sys/kernel/printk
+	echo "KPP-JSON-BEGIN $tag"
+	"$K" "$@" 2>&1 | sed 's/^/KPP-JSON /'
+	echo "KPP-JSON-END $tag"
+	echo "$saved" >/proc/sys/kernel/printk
+}
+
+kp version
+kpp_assert_eq version-status 0 "$rc"
+kpp_assert_contains version "kpatch (kpatch++)" "$out"
+
+kp load --help
+kpp_assert_contains load-help "Usage: kpatch load" "$out"
+
+# Not a livepatch module: refused before insertion, with one clear line.
+kp load /test/binfmt_misc.ko
+kpp_assert_eq notlp-status 1 "$rc"
+kpp_assert_contains notlp-message "binfmt_misc is not a livepatch module" "$out"
+kpp_assert_eq notlp-lines 1 "$(echo "$out" | wc -l)"
+kpp_assert_eq notlp-not-inserted "" "$(ls -d /sys/module/binfmt_misc 2>/dev/null)"
+
+kp load livepatch_no_such_patch
+kpp_assert_eq nosuch-status 2 "$rc"
+kpp_assert_contains nosuch-message "no such patch module: livepatch_no_such_patch" "$out"
+
+kp install --prefix "$prefix" "/test/$patch.ko"
+kpp_assert_eq install-status 0 "$rc"
+kpp_assert_eq installed-file yes "$([ -f "$prefix/var/lib/kpatch/$rel/$patch.ko" ] && echo yes)"
+kp install --prefix "$prefix" -k 6.0.0 "/test/$patch.ko"
+kpp_assert_eq other-kernel-status 1 "$rc"
+kpp_assert_contains other-kernel-message "built for kernel $rel, not 6.0.0" "$out"
+
+kp info "/test/$patch.ko"
+kpp_assert_eq info-file-status 0 "$rc"
+kpp_assert_contains info-file-function "vmlinux:meminfo_proc_show," "$out"
+kpp_assert_contains info-file-kernel "kernel:      $rel" "$out"
+
+kpp_assert_contains before-label "MemTotal:       " "$(head -1 /proc/meminfo)"
+
+# Load by installed NAME.
+kp load --prefix "$prefix" --timeout 60 "$patch"
+kpp_assert_eq load-status 0 "$rc"
+kpp_assert_contains load-message "$patch: loaded, transition complete" "$out"
+kpp_assert_eq load-enabled 1 "$(cat /sys/kernel/livepatch/$patch/enabled 2>&1)"
+kpp_assert_eq load-transition 0 "$(cat /sys/kernel/livepatch/$patch/transition 2>&1)"
+kpp_assert_contains loaded-label "MemTotal(kpatch++): " "$(head -1 /proc/meminfo)"
+
+kp load "/test/$patch.ko"
+kpp_assert_eq load-again-status 1 "$rc"
+kpp_assert_contains load-again-message "$patch is already loaded" "$out"
+
+kp list --prefix "$prefix"
+kpp_assert_eq list-status 0 "$rc"
+kpp_assert_contains list-loaded "$patch [enabled] 1 function(s)" "$out"
+kpp_assert_contains list-installed "$rel (running):" "$out"
+
+kp info "$patch"
+kpp_assert_eq info-loaded-status 0 "$rc"
+kpp_assert_contains info-loaded-state "state:       loaded, enabled" "$out"
+kpp_assert_contains info-loaded-object "object:      vmlinux (patched)" "$out"
+kpp_assert_contains info-loaded-function "meminfo_proc_show," "$out"
+
+dump_json list list --json --prefix "$prefix"
+dump_json info info --json --prefix "$prefix" "$patch"
+
+kp signal
+kpp_assert_contains signal-idle "no patch is in transition" "$out"
+
+kp unload "$patch"
+kpp_assert_eq unload-status 0 "$rc"
+kpp_assert_contains unload-message "$patch: unloaded" "$out"
+kpp_assert_eq unload-sysfs-gone "" "$(ls -d /sys/kernel/livepatch/$patch 2>/dev/null)"
+kpp_assert_eq unload-module-gone "" "$(ls -d /sys/module/$patch 2>/dev/null)"
+kpp_assert_contains unloaded-label "MemTotal:       " "$(head -1 /proc/meminfo)"
+
+kp unload "$patch"
+kpp_assert_eq unload-again-status 2 "$rc"
+kpp_assert_contains unload-again-message "$patch is not loaded" "$out"
+
+dump_json list-after list --json --prefix "$prefix"
+
+kp uninstall --prefix "$prefix" "$patch"
+kpp_assert_eq uninstall-status 0 "$rc"
+kpp_assert_eq uninstalled-file "" "$(ls "$prefix/var/lib/kpatch/$rel/" 2>/dev/null)"
+kpp_done
