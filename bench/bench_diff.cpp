@@ -11,7 +11,8 @@
 // NAME, the function changed, the file). Each NAME.ORIG.o/NAME.PATCHED.o pair
 // is diffed N times (--repeat, default 3) the way kpatch-build would: PARENT
 // vmlinux, SYMTAB DIR/vmlinux (the ELF), SYMVERS DIR/Module.symvers, struct
-// sizes from `--vmlinux DIR/vmlinux`. Reported: median wall time and peak RSS,
+// sizes from `--vmlinux DIR/vmlinux`; then again with SYMTAB `readelf -s
+// --wide ORIG` (made before the timer), as the self-diffs use. Reported: median wall time and peak RSS,
 // section counts, and the changed/new functions create-diff-object printed,
 // checked against CHANGES (only the changed function and its .cold/.part
 // pieces may appear) and across the runs (same functions, same output bytes).
@@ -166,55 +167,61 @@ int bench_pairs(const std::string &tool, const fs::path &dir, int repeat, const 
         fs::path orig = dir / (name + ".ORIG.o"), patched = dir / (name + ".PATCHED.o");
         if (name.empty() || !fs::exists(orig) || !fs::exists(patched))
             continue;
-        std::vector<double> secs, rss;
-        std::vector<std::string> first_funcs;
-        std::string first_out, problems, stderr_text;
-        int status = 0;
-        for (int i = 0; i < repeat; i++) {
-            fs::remove(work / "out.o");
-            Run r = spawn({tool, "--vmlinux", parent.string(), orig.string(), patched.string(),
-                           "vmlinux", parent.string(), symvers.string(), "test_bench_" + name,
-                           (work / "out.o").string()},
-                          work / "stdout", work / "stderr");
-            secs.push_back(r.seconds);
-            rss.push_back(r.max_rss_kb / 1024.0);
-            if (!r.exited) {
-                problems += " killed by signal " + std::to_string(r.status) + ";";
-                break;
+        // The parent vmlinux ELF, as kpatch-build passes it; and, for
+        // comparison, `readelf -s --wide ORIG` (how the self-diffs run).
+        fs::path orig_symtab = make_symtab(work, orig);
+        for (auto [label, symtab] : {std::pair<const char *, fs::path>{"vmlinux", parent},
+                                     {"readelf-ORIG", orig_symtab}}) {
+            std::vector<double> secs, rss;
+            std::vector<std::string> first_funcs;
+            std::string first_out, problems, stderr_text;
+            int status = 0;
+            for (int i = 0; i < repeat; i++) {
+                fs::remove(work / "out.o");
+                Run r = spawn({tool, "--vmlinux", parent.string(), orig.string(), patched.string(),
+                               "vmlinux", symtab.string(), symvers.string(), "test_bench_" + name,
+                               (work / "out.o").string()},
+                              work / "stdout", work / "stderr");
+                secs.push_back(r.seconds);
+                rss.push_back(r.max_rss_kb / 1024.0);
+                if (!r.exited) {
+                    problems += " killed by signal " + std::to_string(r.status) + ";";
+                    break;
+                }
+                status = r.status;
+                auto funcs = reported_functions(slurp(work / "stdout"));
+                std::string out = slurp(work / "out.o");
+                if (i == 0) {
+                    first_funcs = funcs;
+                    first_out = out;
+                    stderr_text = slurp(work / "stderr");
+                } else {
+                    if (funcs != first_funcs)
+                        problems += " run " + std::to_string(i + 1) + " reported other functions;";
+                    if (out != first_out)
+                        problems += " run " + std::to_string(i + 1) + " wrote a different output;";
+                }
             }
-            status = r.status;
-            auto funcs = reported_functions(slurp(work / "stdout"));
-            std::string out = slurp(work / "out.o");
-            if (i == 0) {
-                first_funcs = funcs;
-                first_out = out;
-                stderr_text = slurp(work / "stderr");
-            } else {
-                if (funcs != first_funcs)
-                    problems += " run " + std::to_string(i + 1) + " reported other functions;";
-                if (out != first_out)
-                    problems += " run " + std::to_string(i + 1) + " wrote a different output;";
-            }
+            if (status != 0)
+                problems += " exit " + std::to_string(status) + ";";
+            if (!functions_match(first_funcs, want))
+                problems += " expected only " + want + ";";
+            double s_med, rss_med;
+            std::string s_all = median_of(secs, &s_med), rss_all = median_of(rss, &rss_med);
+            std::string found;
+            for (const auto &f : first_funcs)
+                found += (found.empty() ? "" : ", ") + f;
+            std::printf("%s.o pair (%s, %s), SYMTAB %s: %zu sections (patched %zu)\n"
+                        "  median %.2f s (runs: %s), median peak RSS %.1f MB (runs: %s)\n"
+                        "  functions: %s -> %s\n",
+                        name.c_str(), file.c_str(), want.c_str(), label, section_count(orig, work),
+                        section_count(patched, work), s_med, s_all.c_str(), rss_med, rss_all.c_str(),
+                        found.empty() ? "(none)" : found.c_str(),
+                        problems.empty() ? "ok" : ("PROBLEM:" + problems).c_str());
+            if (!problems.empty() && !stderr_text.empty())
+                std::printf("  stderr: %s", stderr_text.c_str());
+            rc |= !problems.empty();
         }
-        if (status != 0)
-            problems += " exit " + std::to_string(status) + ";";
-        if (!functions_match(first_funcs, want))
-            problems += " expected only " + want + ";";
-        double s_med, rss_med;
-        std::string s_all = median_of(secs, &s_med), rss_all = median_of(rss, &rss_med);
-        std::string found;
-        for (const auto &f : first_funcs)
-            found += (found.empty() ? "" : ", ") + f;
-        std::printf("%s.o pair (%s, %s): %zu sections (patched %zu)\n"
-                    "  median %.2f s (runs: %s), median peak RSS %.1f MB (runs: %s)\n"
-                    "  functions: %s -> %s\n",
-                    name.c_str(), file.c_str(), want.c_str(), section_count(orig, work),
-                    section_count(patched, work), s_med, s_all.c_str(), rss_med, rss_all.c_str(),
-                    found.empty() ? "(none)" : found.c_str(),
-                    problems.empty() ? "ok" : ("PROBLEM:" + problems).c_str());
-        if (!problems.empty() && !stderr_text.empty())
-            std::printf("  stderr: %s", stderr_text.c_str());
-        rc |= !problems.empty();
     }
     return rc;
 }
