@@ -103,4 +103,31 @@ dump_json list-after list --json --prefix "$prefix"
 kp uninstall --prefix "$prefix" "$patch"
 kpp_assert_eq uninstall-status 0 "$rc"
 kpp_assert_eq uninstalled-file "" "$(ls "$prefix/var/lib/kpatch/$rel/" 2>/dev/null)"
+# A stalled transition. stall.patch replaces kernel_wait4, where every shell
+# waiting for a child sleeps: while `kpatch load` runs, its parent shells
+# (/init at least) cannot switch, so a short --timeout expires and kpatch names them. The
+# livepatch core's fake signal (every 15 s in 6.1) then moves them on.
+stall=livepatch_cli_stall
+if [ -f "/test/$stall.ko" ]; then
+	kp load --timeout 3 "/test/$stall.ko"
+	kpp_assert_eq stall-status 1 "$rc"
+	kpp_assert_contains stall-message "$stall: transition not finished after 3s" "$out"
+	kpp_assert_contains stall-tasks "kpatch: tasks still unpatched:" "$out"
+	# /init (a busybox sh, comm "init") waits for this script in wait4.
+	kpp_assert_contains stall-task-init "pid 1 (init) patch_state=0" "$out"
+	kpp_assert_contains stall-task-stack "kernel_wait4+" "$out"
+	kp list
+	kpp_assert_contains stall-list "$stall [enabled, patching in progress]" "$out"
+	kp signal
+	kpp_assert_eq stall-signal-status 0 "$rc"
+	kpp_assert_contains stall-signal "livepatch core signals the blocking tasks every 15s" "$out"
+	kpp_assert_contains stall-signal-tasks "pid 1 (init) patch_state=0" "$out"
+	kpp_wait_transition "$stall" 90
+	# Unpatching stalls the same way on our own parent until the next fake
+	# signal: kpatch prints progress and waits it out.
+	kp unload --timeout 90 "$stall"
+	kpp_assert_eq stall-unload-status 0 "$rc"
+	kpp_assert_contains stall-unload-progress "$stall: unpatching:" "$out"
+	kpp_assert_eq stall-unload-gone "" "$(ls -d /sys/module/$stall 2>/dev/null)"
+fi
 kpp_done

@@ -3,7 +3,8 @@
 # Builds the meminfo-string patch with kpatch-build, boots the test kernel
 # with the real kpatch binary (and its libraries) in the initramfs, runs
 # guest-cli.sh (install, info, load, list, unload, refusals), then parses
-# the `list --json` / `info --json` output the guest printed.
+# the `list --json` / `info --json` output the guest printed. stall.patch
+# (kernel_wait4) makes a transition stall on the guest's shells.
 #
 # Usage: run-cli-test.sh --kpatch-build FILE --kpatch FILE [--workdir DIR]
 set -euo pipefail
@@ -36,12 +37,13 @@ release=$(cat "$tree/include/config/kernel.release")
 
 "$kpatch_build" -s "$tree" -n "$module" -o "$workdir" "$integ/patches/meminfo-string/fix.patch"
 echo "$module" >"$workdir/patch-name"
+"$kpatch_build" -s "$tree" -n livepatch_cli_stall -o "$workdir" "$here/stall.patch"
 
 # The host side of the same binary: info of the module just built.
 "$kpatch" info --json "$workdir/$module.ko" >"$workdir/info-host.json"
 
 "$integ/make-initramfs.sh" "$workdir/initramfs.cpio.gz" "$here/guest-cli.sh" \
-	"$kpatch" "$workdir/$module.ko" "$tree/fs/binfmt_misc.ko" "$workdir/patch-name"
+	"$kpatch" "$workdir/$module.ko" "$tree/fs/binfmt_misc.ko" "$workdir/patch-name" "$workdir/livepatch_cli_stall.ko"
 "$integ/run-guest.sh" --kernel "$tree/arch/x86/boot/bzImage" \
 	--initrd "$workdir/initramfs.cpio.gz" --log "$workdir/console.log" --timeout 300
 
