@@ -156,10 +156,16 @@ int cmd_load(Env &env, const std::vector<std::string> &args) {
         return 0;
     if (all == !files.empty())
         throw kpp::Error("load: give FILE.ko or NAME, or --all (see kpatch load --help)");
-    if (all)
+    if (all) {
         for (const auto &i : installed_patches(env))
             if (i.release == env.release)
                 files.push_back(i.path);
+        if (files.empty()) {
+            std::printf("no patch installed for %s in %s\n", env.release.c_str(),
+                        env.install_dir(env.release).c_str());
+            return 0;
+        }
+    }
     require_root("load");
     auto ops = make_kmod_ops(env.modules_dir);
     int status = 0;
@@ -194,7 +200,7 @@ int cmd_unload(Env &env, const std::vector<std::string> &args) {
                  "Disable patches (write 0 to /sys/kernel/livepatch/NAME/enabled), wait for the\n"
                  "transition back to the original code and for the patch to be freed, then remove the\n"
                  "module through libkmod.");
-    p.add()("all,a", po::bool_switch(&all), "unload every loaded patch, newest first")(
+    p.add()("all,a", po::bool_switch(&all), "unload every loaded patch")(
         "timeout,t", po::value(&timeout)->value_name("SECONDS"), "wait at most this long (default 60)")(
         "quiet,q", po::bool_switch(&quiet), "no progress lines");
     p.add_paths();
