@@ -1,0 +1,195 @@
+# Guest side of integration.core (run-core-test.sh): kpatch.ko and its
+# test patches on /proc/cmdline and hrtimer_nanosleep().
+# shellcheck shell=dash disable=SC3043
+. /test/lib.sh
+
+S=/sys/kernel/kpatch
+MSG1="kpatchpp-core: patched cmdline"
+MSG2="kpatchpp-core: second patch"
+CYCLES=${KPP_CORE_CYCLES:-100}
+READERS=3
+
+cmdline() { cat /proc/cmdline; }
+
+# kpp_core_rmmod MODULE: retry briefly (the reference drops right after
+# the disable returns, but be tolerant).
+kpp_core_rmmod() {
+	local i=0
+	while ! rmmod "$1" 2>/dev/null; do
+		[ $i -ge 20 ] && { kpp_run "$1-rmmod" rmmod "$1"; return 1; }
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kpp_pass "$1-rmmod" "unloaded"
+}
+
+basic() {
+	kpp_run core-insmod insmod /test/kpatch.ko || return 1
+	kpp_assert_eq core-sysfs-root yes "$([ -d $S ] && echo yes)"
+	ORIG=$(cmdline)
+	kpp_info "original /proc/cmdline: $ORIG"
+
+	kpp_run test-insmod insmod /test/kpp_core_test.ko || return 1
+	kpp_assert_eq test-patched "$MSG1" "$(cmdline)"
+	kpp_assert_eq test-enabled 1 "$(cat $S/kpp_core_test/enabled)"
+	kpp_assert_contains test-functions "cmdline_proc_show 0x" \
+		"$(cat $S/kpp_core_test/functions)"
+	kpp_assert_contains test-functions-active " active" \
+		"$(cat $S/kpp_core_test/functions)"
+	kpp_info "functions: $(cat $S/kpp_core_test/functions)"
+	if rmmod kpp_core_test 2>/dev/null; then
+		kpp_fail test-rmmod-refused "rmmod succeeded while enabled"
+		return 1
+	fi
+	kpp_pass test-rmmod-refused "rmmod refused while enabled"
+
+	kpp_run test-disable sh -c "echo 0 > $S/kpp_core_test/enabled"
+	kpp_assert_eq test-disabled-output "$ORIG" "$(cmdline)"
+	kpp_assert_eq test-disabled 0 "$(cat $S/kpp_core_test/enabled)"
+	kpp_run test-reenable sh -c "echo 1 > $S/kpp_core_test/enabled"
+	kpp_assert_eq test-reenabled-output "$MSG1" "$(cmdline)"
+}
+
+stacking() {
+	kpp_run test2-insmod insmod /test/kpp_core_test2.ko || return 1
+	kpp_assert_eq stack-newest-wins "$MSG2" "$(cmdline)"
+	kpp_run test2-disable sh -c "echo 0 > $S/kpp_core_test2/enabled"
+	kpp_assert_eq stack-previous-restored "$MSG1" "$(cmdline)"
+	kpp_core_rmmod kpp_core_test2
+	kpp_assert_eq stack-after-rmmod "$MSG1" "$(cmdline)"
+	kpp_assert_eq stack-sysfs-gone no "$([ -d $S/kpp_core_test2 ] && echo yes || echo no)"
+	# Re-stack, then disable the older one underneath: the newest stays.
+	kpp_run test2-reinsmod insmod /test/kpp_core_test2.ko || return 1
+	kpp_run test-disable-under sh -c "echo 0 > $S/kpp_core_test/enabled"
+	kpp_assert_eq stack-older-off "$MSG2" "$(cmdline)"
+	kpp_run test2-disable-again sh -c "echo 0 > $S/kpp_core_test2/enabled"
+	kpp_assert_eq stack-all-off "$ORIG" "$(cmdline)"
+	kpp_core_rmmod kpp_core_test2
+	kpp_run test-reenable2 sh -c "echo 1 > $S/kpp_core_test/enabled"
+	kpp_assert_eq stack-back-to-one "$MSG1" "$(cmdline)"
+}
+
+busy() {
+	local sp sp2 P=/sys/module/kpp_core_busy/parameters
+	echo 2 >/sys/module/kpatch/parameters/retries
+	echo 10 >/sys/module/kpatch/parameters/backoff_ms
+	sleep 1000 &
+	sp=$!
+	sleep 0.3
+	if insmod /test/kpp_core_busy.ko 2>/dev/null; then
+		kpp_fail busy-enable-refused "insmod succeeded while pid $sp sleeps in hrtimer_nanosleep"
+		return 1
+	fi
+	kpp_pass busy-enable-refused "insmod failed while pid $sp sleeps"
+	kpp_assert_contains busy-enable-log \
+		"kpp_core_busy: cannot enable: task sleep (pid $sp) is inside hrtimer_nanosleep" \
+		"$(dmesg | grep 'kpp_core_busy: cannot' | tail -1)"
+	kpp_assert_eq busy-no-sysfs no "$([ -d $S/kpp_core_busy ] && echo yes || echo no)"
+
+	kpp_run busy-force-insmod insmod /test/kpp_core_busy.ko force=1 || return 1
+	sleep 0.1
+	kpp_assert_ne busy-calls-redirected 0 "$(cat $P/calls)"
+
+	# A task now sleeps in the replacement: disabling must be refused.
+	echo 0 >$P/force
+	sleep 1000 &
+	sp2=$!
+	sleep 0.3
+	if echo 0 2>/dev/null >$S/kpp_core_busy/enabled; then
+		kpp_fail busy-disable-refused "disable succeeded while pid $sp2 sleeps in the replacement"
+	else
+		kpp_pass busy-disable-refused "disable refused"
+	fi
+	kpp_assert_contains busy-disable-log \
+		"task sleep (pid $sp2) is inside hrtimer_nanosleep (kpp_busy_hrtimer_nanosleep" \
+		"$(dmesg | grep 'kpp_core_busy: cannot disable' | tail -1)"
+	kill "$sp2"
+	wait "$sp2" 2>/dev/null
+	kpp_run busy-disable sh -c "echo 0 > $S/kpp_core_busy/enabled"
+	kpp_core_rmmod kpp_core_busy
+	kill "$sp"
+	wait "$sp" 2>/dev/null
+	echo 8 >/sys/module/kpatch/parameters/retries
+	echo 20 >/sys/module/kpatch/parameters/backoff_ms
+}
+
+# reader N: read /proc/cmdline until /tmp/stop exists; count old and new
+# outputs, keep anything else in /tmp/bad.N. Odd readers fork cat, even
+# ones use the shell's read builtin (a tighter loop).
+reader() {
+	local n=$1 o=0 p=0 line
+	: >/tmp/bad.$n
+	while [ ! -e /tmp/stop ]; do
+		if [ $((n % 2)) = 1 ]; then
+			line=$(cat /proc/cmdline)
+		else
+			read -r line </proc/cmdline
+		fi
+		case "$line" in
+		"$ORIG") o=$((o + 1)) ;;
+		"$MSG1") p=$((p + 1)) ;;
+		*) echo "$line" >>/tmp/bad.$n ;;
+		esac
+	done
+	echo "$o $p" >/tmp/count.$n
+}
+
+stress() {
+	local i n ok=0 bad=0 t0 t1 pids='' total_o=0 total_p=0 o p
+	rm -f /tmp/stop
+	for n in $(seq 1 $READERS); do
+		reader "$n" &
+		pids="$pids $!"
+	done
+	t0=$(date +%s)
+	i=0
+	while [ $i -lt "$CYCLES" ]; do
+		if echo 0 >$S/kpp_core_test/enabled && echo 1 >$S/kpp_core_test/enabled; then
+			ok=$((ok + 1))
+		else
+			bad=$((bad + 1))
+		fi
+		i=$((i + 1))
+	done
+	t1=$(date +%s)
+	touch /tmp/stop
+	for n in $pids; do wait "$n"; done
+	kpp_assert_eq stress-cycles "$CYCLES/0" "$ok/$bad"
+	kpp_info "stress: $CYCLES disable+enable cycles in $((t1 - t0))s"
+	for n in $(seq 1 $READERS); do
+		read -r o p </tmp/count.$n
+		total_o=$((total_o + o))
+		total_p=$((total_p + p))
+		if [ -s /tmp/bad.$n ]; then
+			kpp_fail stress-reader-$n "unexpected output: $(head -3 /tmp/bad.$n | tr '\n' '|')"
+		else
+			kpp_pass stress-reader-$n "old=$o new=$p"
+		fi
+	done
+	kpp_assert_ne stress-saw-old 0 "$total_o"
+	kpp_assert_ne stress-saw-new 0 "$total_p"
+}
+
+teardown() {
+	kpp_run test-final-disable sh -c "echo 0 > $S/kpp_core_test/enabled"
+	kpp_assert_eq test-final-output "$ORIG" "$(cmdline)"
+	kpp_core_rmmod kpp_core_test
+	kpp_assert_eq test-sysfs-gone no "$([ -d $S/kpp_core_test ] && echo yes || echo no)"
+	kpp_core_rmmod kpatch
+	kpp_assert_eq core-final-output "$ORIG" "$(cmdline)"
+}
+
+check_dmesg() {
+	local bad
+	bad=$(dmesg | grep -E 'WARNING:|Oops|BUG:|Call Trace|RCU stall|soft lockup' | head -3)
+	if [ -n "$bad" ]; then
+		kpp_fail dmesg-clean "$bad"
+	else
+		kpp_pass dmesg-clean "no oops or warning"
+	fi
+}
+
+basic && stacking && busy && stress
+teardown
+check_dmesg
+kpp_done
