@@ -99,26 +99,24 @@ KernelSymbols KernelSymbols::load(const std::string &path) {
     return table;
 }
 
-std::unordered_map<const elf::Symbol *, size_t>
-KernelSymbols::groups_of(const elf::Object &obj) const {
-    // Locals of the object, by the FILE symbol they follow.
-    std::vector<std::pair<std::string, std::vector<const elf::Symbol *>>> files;
-    files.push_back({"", {}});
+FileGroups::FileGroups(const KernelSymbols &kernel, const elf::Object &obj)
+    : kernel_(kernel), obj_(obj) {
+    files_.push_back({"", {}, std::nullopt});
     for (const auto &sym : obj.symbols) {
-        if (sym->is_file())
-            files.push_back({sym->name, {}});
-        else if (sym->is_local() && sym->sec && (sym->is_func() || sym->is_object()))
-            files.back().second.push_back(sym.get());
+        if (sym->is_file()) {
+            files_.push_back({sym->name, {}, std::nullopt});
+        } else if (sym->is_local() && sym->sec && (sym->is_func() || sym->is_object())) {
+            files_.back().locals.push_back(sym.get());
+            file_of_[sym.get()] = files_.size() - 1;
+        }
     }
-    std::unordered_map<const elf::Symbol *, size_t> groups;
-    for (const auto &[file, locals] : files) {
-        if (locals.empty())
-            continue;
-        size_t group = group_of(obj.path, file, locals);
-        for (const elf::Symbol *sym : locals)
-            groups[sym] = group;
-    }
-    return groups;
+}
+
+size_t FileGroups::of(const elf::Symbol *local) {
+    File &file = files_.at(file_of_.at(local));
+    if (!file.group)
+        file.group = kernel_.group_of(obj_.path, file.name, file.locals);
+    return *file.group;
 }
 
 size_t KernelSymbols::group_of(const std::string &path, const std::string &file,

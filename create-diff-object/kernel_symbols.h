@@ -36,11 +36,11 @@ public:
         size_t first = 0, end = 0;
     };
 
-    // For every local function and object of obj, the FILE group in the
-    // parent that holds it. An object linked from several files (ld -r) has
-    // several FILE symbols; each local belongs to the one before it.
-    // Throws kpp::Error when no group, or more than one, fits a file.
-    std::unordered_map<const elf::Symbol *, size_t> groups_of(const elf::Object &obj) const;
+    // The FILE group in the parent holding `file`'s symbols, told apart
+    // from other files of the same name by which of `locals` it holds.
+    // Throws kpp::Error when no group, or more than one, fits.
+    size_t group_of(const std::string &path, const std::string &file,
+                    const std::vector<const elf::Symbol *> &locals) const;
 
     struct Position {
         uint64_t sympos = 0; // 0 when the name is unique in the parent
@@ -53,13 +53,33 @@ public:
 
 private:
     void add(KernelSymbol sym);
-    size_t group_of(const std::string &path, const std::string &file,
-                    const std::vector<const elf::Symbol *> &locals) const;
     void build_index();
 
     std::vector<KernelSymbol> symbols_;
     std::vector<FileGroup> groups_;
     std::unordered_map<std::string_view, std::vector<size_t>> by_name_;
+};
+
+// Which parent FILE group each local symbol of an object belongs to. An
+// object linked from several files (ld -r, vmlinux.o) has several FILE
+// symbols, and each local belongs to the one before it. Groups are matched
+// on first use, so a file whose locals the patch never refers to (and which
+// the final link may have emptied) is never asked about.
+class FileGroups {
+public:
+    FileGroups(const KernelSymbols &kernel, const elf::Object &obj);
+    size_t of(const elf::Symbol *local);
+
+private:
+    const KernelSymbols &kernel_;
+    const elf::Object &obj_;
+    struct File {
+        std::string name;
+        std::vector<const elf::Symbol *> locals;
+        std::optional<size_t> group;
+    };
+    std::vector<File> files_;
+    std::unordered_map<const elf::Symbol *, size_t> file_of_;
 };
 
 // Module.symvers: the symbols any module may link against directly.

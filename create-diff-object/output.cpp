@@ -29,14 +29,14 @@ static_assert(sizeof(PatchFuncEntry) == 48);
 
 class OutputBuilder {
 public:
-    OutputBuilder(Context &ctx, const KeptEntries &kept) : ctx_(ctx), kept_(kept) {
+    OutputBuilder(Context &ctx, const KeptEntries &kept)
+        : ctx_(ctx), kept_(kept), groups_(*ctx.kernel, *ctx.orig) {
         out_ = std::make_unique<Object>();
         out_->machine = ctx.patched->machine;
         out_->os_abi = ctx.patched->os_abi;
         out_->flags = ctx.patched->flags;
         out_->path = ctx.options.output_path;
         out_->symbols.push_back(std::make_unique<Symbol>());
-        group_of_ = ctx.kernel->groups_of(*ctx.orig);
     }
 
     void build() {
@@ -169,7 +169,7 @@ private:
                         ctx_.object_name, user, in.name);
         const std::string &name = in.twin->name; // GCC may have renumbered it
         if (in.is_local()) {
-            auto pos = ctx_.kernel->find(name, true, group_of_.at(in.twin));
+            auto pos = ctx_.kernel->find(name, true, groups_.of(in.twin));
             if (!pos)
                 throw Refusal("{}: {} refers to {}, which {} does not have (inlined or "
                               "optimized away in the running kernel); patch its callers instead",
@@ -269,7 +269,7 @@ private:
                 continue;
             const std::string &old_name = func->twin->name;
             bool local = func->twin->is_local();
-            auto pos = ctx_.kernel->find(old_name, local, local ? group_of_.at(func->twin) : 0);
+            auto pos = ctx_.kernel->find(old_name, local, local ? groups_.of(func->twin) : 0);
             if (!pos)
                 throw Refusal("{}: function {} changed, but {} has no function of that name "
                               "(was it inlined everywhere?); patch its callers instead",
@@ -293,7 +293,7 @@ private:
     const KeptEntries &kept_;
     std::unique_ptr<Object> out_;
     // The parent's FILE group of each local symbol of the original object.
-    std::unordered_map<const Symbol *, size_t> group_of_;
+    FileGroups groups_;
     Symbol *file_symbol_ = nullptr;
     std::unordered_map<const Section *, std::vector<Piece>> pieces_;
     std::unordered_map<const Symbol *, Symbol *> out_symbol_;
