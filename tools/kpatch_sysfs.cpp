@@ -190,13 +190,14 @@ WaitResult wait_transition(const Env &env, const std::string &patch, const WaitO
             return WaitResult::Done;
         auto now = clock::now();
         auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(now - start);
-        if (elapsed >= opts.timeout)
-            return WaitResult::TimedOut;
+        // Progress first: a wait that overslept its deadline still reports once.
         if (opts.progress && now >= next_progress) {
             int target = read_number(dir / "enabled").value_or(1) != 0 ? 1 : 0;
             opts.progress(elapsed, unpatched_tasks(env, target).size());
             next_progress = now + opts.progress_every;
         }
+        if (elapsed >= opts.timeout)
+            return WaitResult::TimedOut;
         std::this_thread::sleep_for(opts.poll);
     }
 }
