@@ -7,24 +7,13 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-workdir=
 tree=
 ko=
 failures=0
 
-die() { echo "harness-selftest: error: $*" >&2; exit 1; }
-
-parse_args() {
-	while [ $# -gt 0 ]; do
-		case "$1" in
-		--workdir) workdir=$2; shift ;;
-		*) die "unknown argument: $1" ;;
-		esac
-		shift
-	done
-	[ -n "$workdir" ] || workdir=$(mktemp -d -t kpp-selftest.XXXXXX)
-	mkdir -p "$workdir"
-}
+KPP_PROG=harness-selftest
+# shellcheck source=host-lib.sh
+. "$here/host-lib.sh"
 
 # Build selftest/kpp_selftest.c out of tree from a copy (keeps the source
 # directory free of build output).
@@ -63,7 +52,7 @@ scenario() {
 }
 
 main() {
-	parse_args "$@"
+	parse_workdir_args "$@"
 	tree=$("$here/build-test-kernel.sh" --print-dir)
 	build_module
 	scenario pass pass 120 'kpp_run load insmod /test/kpp_selftest.ko; kpp_run unload rmmod kpp_selftest; kpp_done' \

@@ -18,21 +18,10 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 name=kpp_klp_smoke
-workdir=
 
-die() { echo "klp_template_smoke: error: $*" >&2; exit 1; }
-
-parse_args() {
-	while [ $# -gt 0 ]; do
-		case "$1" in
-		--workdir) workdir=$2; shift ;;
-		*) die "unknown argument: $1" ;;
-		esac
-		shift
-	done
-	[ -n "$workdir" ] || workdir=$(mktemp -d -t kpp-klp-smoke.XXXXXX)
-	mkdir -p "$workdir"
-}
+KPP_PROG=klp_template_smoke
+# shellcheck source=host-lib.sh
+. "$here/host-lib.sh"
 
 # Run a logged step; show the log and stop if it fails.
 step() {
@@ -207,7 +196,7 @@ EOF
 }
 
 main() {
-	parse_args "$@"
+	parse_workdir_args "$@"
 	local tree ko conv
 	command -v readelf >/dev/null || die "readelf not found (binutils)"
 	tree=${KPP_KERNEL_TREE:-$("$here/build-test-kernel.sh" --print-dir)}

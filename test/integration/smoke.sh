@@ -8,21 +8,10 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-workdir=
 
-die() { echo "smoke: error: $*" >&2; exit 1; }
-
-parse_args() {
-	while [ $# -gt 0 ]; do
-		case "$1" in
-		--workdir) workdir=$2; shift ;;
-		*) die "unknown argument: $1" ;;
-		esac
-		shift
-	done
-	[ -n "$workdir" ] || workdir=$(mktemp -d -t kpp-smoke.XXXXXX)
-	mkdir -p "$workdir"
-}
+KPP_PROG=smoke
+# shellcheck source=host-lib.sh
+. "$here/host-lib.sh"
 
 # Out-of-tree build against the cached tree, exactly as a generated
 # livepatch module will be built: a copied source plus a one-line Kbuild.
@@ -39,7 +28,7 @@ build_sample() {
 }
 
 main() {
-	parse_args "$@"
+	parse_workdir_args "$@"
 	local tree ko
 	tree=$("$here/build-test-kernel.sh" --print-dir)
 	ko=$(build_sample "$tree")
