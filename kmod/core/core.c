@@ -459,6 +459,36 @@ int kpp_core_register(struct kpp_core_patch *patch)
 }
 EXPORT_SYMBOL_GPL(kpp_core_register);
 
+/*
+ * kpp_core_set_enabled - what a write to /sys/kernel/kpatch/<patch>/enabled
+ * does: enabling takes a reference on the patch module, disabling drops it.
+ */
+int kpp_core_set_enabled(struct kpp_core_patch *patch, bool enable)
+{
+	int ret = 0;
+
+	mutex_lock(&kpp_mutex);
+	if (!patch->registered || patch->enabled == enable)
+		goto out;
+	if (enable) {
+		if (!try_module_get(patch->mod)) {
+			ret = -ENODEV;
+			goto out;
+		}
+		ret = kpp_enable_patch(patch);
+		if (ret)
+			module_put(patch->mod);
+	} else {
+		ret = kpp_disable_patch(patch);
+		if (!ret)
+			module_put(patch->mod);
+	}
+out:
+	mutex_unlock(&kpp_mutex);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(kpp_core_set_enabled);
+
 void kpp_core_unregister(struct kpp_core_patch *patch)
 {
 	if (!patch || !patch->registered)
@@ -467,10 +497,17 @@ void kpp_core_unregister(struct kpp_core_patch *patch)
 	kpp_sysfs_del_patch(patch);
 
 	mutex_lock(&kpp_mutex);
-	/* Only after a forced rmmod: the reference normally prevents it. */
-	if (patch->enabled && kpp_disable_patch(patch))
-		pr_err("%s: unloaded while enabled and busy; its code stays in use\n",
-		       patch->name);
+	/*
+	 * Only from the patch module's init error path or a forced rmmod:
+	 * the reference held while enabled normally prevents it.
+	 */
+	if (patch->enabled) {
+		if (kpp_disable_patch(patch))
+			pr_err("%s: unloaded while enabled and busy; its code stays in use\n",
+			       patch->name);
+		else
+			module_put(patch->mod);
+	}
 	list_del(&patch->node);
 	patch->registered = false;
 	mutex_unlock(&kpp_mutex);

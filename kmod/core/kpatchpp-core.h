@@ -65,5 +65,6 @@ struct kpp_core_patch {
 
 int kpp_core_register(struct kpp_core_patch *patch);
 void kpp_core_unregister(struct kpp_core_patch *patch);
+int kpp_core_set_enabled(struct kpp_core_patch *patch, bool enable);
 
 #endif /* _KPATCHPP_CORE_H */

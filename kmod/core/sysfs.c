@@ -37,26 +37,7 @@ static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
 	if (ret)
 		return ret;
 
-	mutex_lock(&kpp_mutex);
-	if (patch->enabled == enable) {
-		ret = 0;
-		goto out;
-	}
-	if (enable) {
-		if (!try_module_get(patch->mod)) {
-			ret = -ENODEV;
-			goto out;
-		}
-		ret = kpp_enable_patch(patch);
-		if (ret)
-			module_put(patch->mod);
-	} else {
-		ret = kpp_disable_patch(patch);
-		if (!ret)
-			module_put(patch->mod);
-	}
-out:
-	mutex_unlock(&kpp_mutex);
+	ret = kpp_core_set_enabled(patch, enable);
 	return ret ? ret : count;
 }
 

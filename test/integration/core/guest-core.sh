@@ -170,6 +170,16 @@ stress() {
 	kpp_assert_ne stress-saw-new 0 "$total_p"
 }
 
+# In-guest microbenchmark (kpp_core_bench.ko): per-call overhead of a
+# redirected call and the enable/disable latency, printed as KPP-INFO.
+bench() {
+	local P=/sys/module/kpp_core_bench/parameters
+	kpp_run bench-insmod insmod /test/kpp_core_bench.ko || return 1
+	kpp_info "bench: plain $(cat $P/plain_ps) ps/call, replacement direct $(cat $P/direct_ps) ps/call, redirected $(cat $P/redirected_ps) ps/call"
+	kpp_info "bench: register+enable $(cat $P/enable_ns) ns, disable $(cat $P/disable_ns) ns, mean enable/disable switch $(cat $P/switch_ns) ns"
+	kpp_core_rmmod kpp_core_bench
+}
+
 teardown() {
 	kpp_run test-final-disable sh -c "echo 0 > $S/kpp_core_test/enabled"
 	kpp_assert_eq test-final-output "$ORIG" "$(cmdline)"
@@ -189,7 +199,7 @@ check_dmesg() {
 	fi
 }
 
-basic && stacking && busy && stress
+basic && stacking && busy && stress && bench
 teardown
 check_dmesg
 kpp_done

@@ -6,7 +6,7 @@
 # kmod/core (the source tree stays clean), boots the guest and runs
 # guest-core.sh: patch/unpatch of /proc/cmdline, sysfs, stacking, the
 # activeness safety check, and a stress of 100 enable/disable cycles
-# under concurrent readers.
+# under concurrent readers; then the kpp_core_bench.ko microbenchmark.
 #
 # Usage: run-core-test.sh [--workdir DIR]   (default: a fresh temp dir, kept)
 set -euo pipefail
@@ -46,7 +46,7 @@ build_modules() {
 	kbuild "$tree" "$dir/test" "$workdir/test-build.log" \
 		KBUILD_EXTRA_SYMBOLS="$dir/Module.symvers"
 	local m
-	for m in kpatch.ko test/kpp_core_test.ko test/kpp_core_test2.ko test/kpp_core_busy.ko; do
+	for m in kpatch.ko test/kpp_core_test.ko test/kpp_core_test2.ko test/kpp_core_busy.ko test/kpp_core_bench.ko; do
 		[ -f "$dir/$m" ] || die "no $m produced"
 	done
 }
@@ -59,7 +59,8 @@ main() {
 	dir="$workdir/src"
 	"$integ/make-initramfs.sh" "$workdir/initramfs.cpio.gz" "$here/guest-core.sh" \
 		"$dir/kpatch.ko" "$dir/test/kpp_core_test.ko" \
-		"$dir/test/kpp_core_test2.ko" "$dir/test/kpp_core_busy.ko"
+		"$dir/test/kpp_core_test2.ko" "$dir/test/kpp_core_busy.ko" \
+		"$dir/test/kpp_core_bench.ko"
 	"$integ/run-guest.sh" --kernel "$tree/arch/x86/boot/bzImage" \
 		--initrd "$workdir/initramfs.cpio.gz" --log "$workdir/console.log" \
 		--timeout "${KPP_CORE_TIMEOUT:-600}"
