@@ -15,6 +15,8 @@ packages=(
 	qemu-system-x86 busybox-static
 	# inspect objects in tests
 	binutils elfutils
+	# hardening: libFuzzer targets and the ASan+UBSan build (scripts/test-hardening.sh)
+	clang libclang-rt-14-dev
 )
 
 missing=()
