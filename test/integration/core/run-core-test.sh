@@ -14,21 +14,9 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 integ=$(cd "$here/.." && pwd)
 src=$(cd "$here/../../../kmod/core" && pwd)
-workdir=
-
-die() { echo "run-core-test: error: $*" >&2; exit 1; }
-
-parse_args() {
-	while [ $# -gt 0 ]; do
-		case "$1" in
-		--workdir) workdir=$2; shift ;;
-		*) die "unknown argument: $1" ;;
-		esac
-		shift
-	done
-	[ -n "$workdir" ] || workdir=$(mktemp -d -t kpp-core.XXXXXX)
-	mkdir -p "$workdir"
-}
+KPP_PROG=run-core-test
+# shellcheck source=../host-lib.sh
+. "$integ/host-lib.sh"
 
 # make -C TREE M=DIR [ARGS...]; the log is printed on failure.
 kbuild() {
@@ -52,7 +40,7 @@ build_modules() {
 }
 
 main() {
-	parse_args "$@"
+	parse_workdir_args "$@"
 	local tree dir
 	tree=$("$integ/build-test-kernel.sh" --print-dir)
 	build_modules "$tree"
