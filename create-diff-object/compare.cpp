@@ -115,7 +115,7 @@ std::string describe(const Section &sec) {
 // Init code that changed only where it inlines a function this patch
 // replaces: its copy has already run, and the function itself is patched.
 // Known only from DWARF; without it the change is refused.
-std::string init_change_from_inlining(const Context &ctx, const Section &sec) {
+std::string init_change_from_inlining(Context &ctx, const Section &sec) {
     auto it = ctx.symbols_in.find(&sec);
     if (it == ctx.symbols_in.end())
         return {};

@@ -1,8 +1,10 @@
 // Look-ups over the patched object that several passes share.
 #include "create-diff-object/context.h"
 #include "create-diff-object/sections.h"
+#include "libkpp/log.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace kpp::diff {
 
@@ -36,9 +38,23 @@ Target resolve_target(const Context &ctx, const Section &from, const Relocation 
     return {sym, offset};
 }
 
-std::string changed_inlined_callee(const Context &ctx, const std::string &func) {
-    auto it = ctx.patched_dwarf.inlined.find(func);
-    if (it == ctx.patched_dwarf.inlined.end())
+const DwarfFacts &dwarf_facts(Context &ctx, const Object &obj) {
+    std::optional<DwarfFacts> &facts = &obj == ctx.orig.get() ? ctx.orig_dwarf : ctx.patched_dwarf;
+    if (!facts) {
+        auto start = std::chrono::steady_clock::now();
+        facts = obj.find_section(".debug_info") ? read_dwarf_facts(obj.path) : DwarfFacts{};
+        log::debug("DWARF of {}: {} ms", obj.path,
+                   std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now() - start)
+                       .count());
+    }
+    return *facts;
+}
+
+std::string changed_inlined_callee(Context &ctx, const std::string &func) {
+    const InlinedCallees &inlined = dwarf_facts(ctx, *ctx.patched).inlined;
+    auto it = inlined.find(func);
+    if (it == inlined.end())
         return {};
     for (const std::string &callee : it->second) {
         const Symbol *sym = ctx.patched->find_symbol(callee);

@@ -9,6 +9,7 @@
 #include "libkpp/elf/object.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -43,8 +44,9 @@ struct Context {
     // The named symbols of each section of either object, by address.
     std::unordered_map<const Section *, std::vector<Symbol *>> symbols_in;
 
-    // From each object's DWARF, when it has any.
-    DwarfFacts orig_dwarf, patched_dwarf;
+    // Each object's DWARF facts, read on first use by dwarf_facts(): a
+    // large object's DWARF is slow to read and most diffs never ask.
+    std::optional<DwarfFacts> orig_dwarf, patched_dwarf;
     std::vector<std::string> init_changed_by_inlining;
 
     // What differs in each changed section, for the report.
@@ -55,8 +57,11 @@ struct Context {
     std::vector<std::string> line_only;  // functions whose only change is a __LINE__ value
 };
 
+// What obj's DWARF says (empty facts when it has none).
+const DwarfFacts &dwarf_facts(Context &ctx, const Object &obj);
+
 // A function inlined into `func` that this patch changes, or "".
-std::string changed_inlined_callee(const Context &ctx, const std::string &func);
+std::string changed_inlined_callee(Context &ctx, const std::string &func);
 
 // Fills Context::symbols_in.
 void index_symbols_by_section(Context &ctx);

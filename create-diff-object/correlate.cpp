@@ -41,15 +41,8 @@ bool same_kind(const Symbol &a, const Symbol &b) {
 // The functions that refer to each symbol, by their stable names: how two
 // renumbered static locals (count.1 / count.4) are told apart when two
 // functions each have one.
-//
-// With DWARF, the function a static local is declared in counts as a user
-// too: it decides even when no code refers to the variable any more.
-std::unordered_map<const Symbol *, std::vector<std::string>> users_of(const Object &obj,
-                                                                      const DwarfFacts &dwarf) {
+std::unordered_map<const Symbol *, std::vector<std::string>> users_of(const Object &obj) {
     std::unordered_map<const Symbol *, std::vector<std::string>> users;
-    for (const auto &sym : obj.symbols)
-        if (auto it = dwarf.static_owner.find(sym->name); it != dwarf.static_owner.end())
-            users[sym.get()].push_back(stable_name(it->second));
     for (const auto &sec : obj.sections) {
         if (!sec->is_rela() || !sec->base->owner || !sec->base->is_text())
             continue;
@@ -76,6 +69,18 @@ bool share_a_user(const std::vector<std::string> &a, const std::vector<std::stri
 // builds, so it is matched by the functions using it, never by name alone.
 bool is_numbered_static(const Symbol &sym) {
     return sym.is_object() && sym.is_local() && stable_name(sym.name) != sym.name;
+}
+
+void keep_declared_in_same_function(Context &ctx, const Symbol &sym, std::vector<Symbol *> &fits) {
+    const auto &mine = dwarf_facts(ctx, *ctx.patched).static_owner;
+    const auto &theirs = dwarf_facts(ctx, *ctx.orig).static_owner;
+    auto owner = mine.find(sym.name);
+    if (owner == mine.end())
+        return;
+    std::erase_if(fits, [&](const Symbol *cand) {
+        auto it = theirs.find(cand->name);
+        return it == theirs.end() || stable_name(it->second) != stable_name(owner->second);
+    });
 }
 
 std::vector<Symbol *> same_contents_first(const Symbol &sym, const std::vector<Symbol *> &fits) {
@@ -110,8 +115,8 @@ void correlate_symbols(Context &ctx) {
     // Then GCC-renumbered names, told apart by the functions using them.
     SymbolIndex orig_by_stable = index_by(*ctx.orig, true);
     SymbolIndex patched_by_stable = index_by(*ctx.patched, true);
-    auto orig_users = users_of(*ctx.orig, ctx.orig_dwarf);
-    auto patched_users = users_of(*ctx.patched, ctx.patched_dwarf);
+    auto orig_users = users_of(*ctx.orig);
+    auto patched_users = users_of(*ctx.patched);
     for (auto &[name, patched_syms] : patched_by_stable) {
         auto it = orig_by_stable.find(name);
         if (it == orig_by_stable.end())
@@ -128,6 +133,20 @@ void correlate_symbols(Context &ctx) {
                     const auto &theirs = orig_users[cand];
                     return (!mine.empty() || !theirs.empty()) && !share_a_user(theirs, mine);
                 });
+            }
+            // Still several: the same name, else with DWARF the function
+            // declaring each variable decides. (DWARF is read only now: for
+            // a whole vmlinux.o it takes longer than the rest of the diff.)
+            if (is_numbered_static(*sym) && fits.size() > 1) {
+                // The users agree; where the number did not move either
+                // (statics no code refers to, like PCI quirk entries), the
+                // name decides.
+                auto same_name = std::find_if(fits.begin(), fits.end(),
+                                              [&](Symbol *c) { return c->name == sym->name; });
+                if (same_name != fits.end())
+                    fits = {*same_name};
+                else
+                    keep_declared_in_same_function(ctx, *sym, fits);
             }
             // Several statics of one name in one function (__print_symbolic's
             // `symbols` tables): GCC emits them in source order, and equal

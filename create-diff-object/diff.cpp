@@ -8,7 +8,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <future>
 
 namespace kpp::diff {
 namespace {
@@ -85,16 +84,6 @@ Result diff_objects(const Options &options) {
     ctx.exported = &exported;
     ctx.object_name = std::filesystem::path(options.orig_path).filename().string();
     index_symbols_by_section(ctx);
-    if (ctx.orig->find_section(".debug_info") && ctx.patched->find_section(".debug_info")) {
-        // The two objects' DWARF is independent and, for a large object,
-        // the slowest thing the diff does: read both at once.
-        auto orig_dwarf = std::async(std::launch::async, [&] {
-            return timed("DWARF of original", [&] { return read_dwarf_facts(options.orig_path); });
-        });
-        ctx.patched_dwarf =
-            timed("DWARF of patched", [&] { return read_dwarf_facts(options.patched_path); });
-        ctx.orig_dwarf = orig_dwarf.get();
-    }
 
     Result result;
     try {
