@@ -1,0 +1,194 @@
+// fuzz_diff: a whole create-diff-object run on a mutated pair.
+//
+// The input is one selector byte and one object file. The selector picks a
+// pair of the kernel object corpus (low 7 bits, modulo the number of pairs)
+// and which side the input stands for (bit 7 clear: the input is PATCHED and
+// the pair's ORIG.o is the original; set: the input is ORIG and the pair's
+// PATCHED.o the patched one). The run gets what the corpus tests give it: the
+// struct sizes of run-pair.sh with the pair's overrides, `readelf -s --wide`
+// of ORIG.o as the parent's symbols, /dev/null as Module.symvers.
+//
+// diff_objects() must write an object or throw kpp::Error (a refusal, bad
+// input). An object it writes must read again. Anything else (a crash, a
+// sanitizer report, any other exception) is a finding.
+//
+// The corpus is found at run time: $KPP_FUZZ_CORPUS, or
+// ../shared/corpus/kpatch-unit-objs/x86_64 beside the source tree. The seeds
+// (scripts/test-hardening.sh makes them) are the selector byte followed by
+// the pair's PATCHED.o or PATCHED.FAIL.o.
+#include "common.h"
+#include "create-diff-object/diff.h"
+#include "libkpp/elf/object.h"
+#include "libkpp/error.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <typeinfo>
+#include <vector>
+
+namespace fs = std::filesystem;
+using kpp::diff::StructSizes;
+
+namespace {
+
+struct Pair {
+    std::string name;
+    std::string orig;    // path of NAME.ORIG.o
+    std::string patched; // path of NAME.PATCHED.o (or PATCHED.FAIL.o)
+    std::string symtab;  // readelf -s --wide of ORIG.o, in the scratch folder
+    StructSizes sizes;
+};
+
+std::vector<Pair> g_pairs;
+
+fs::path corpus_dir() {
+    if (const char *env = std::getenv("KPP_FUZZ_CORPUS"); env && *env)
+        return env;
+    return fs::path(KPP_SOURCE_ROOT) / ".." / "shared" / "corpus" / "kpatch-unit-objs" / "x86_64";
+}
+
+[[noreturn]] void setup_failed(const std::string &why) {
+    std::fprintf(stderr, "fuzz_diff: %s\n", why.c_str());
+    std::exit(2);
+}
+
+void set_size(StructSizes &sizes, const std::string &assignment) {
+    auto eq = assignment.find('=');
+    if (eq == std::string::npos)
+        setup_failed("bad struct size " + assignment + " in EXPECT.tsv");
+    std::string key = assignment.substr(0, eq);
+    size_t value = std::stoul(assignment.substr(eq + 1));
+    struct {
+        const char *key;
+        std::optional<size_t> StructSizes::*field;
+    } const fields[] = {
+        {"BUG_STRUCT_SIZE", &StructSizes::bug},
+        {"JUMP_STRUCT_SIZE", &StructSizes::jump},
+        {"ALT_STRUCT_SIZE", &StructSizes::alt},
+        {"EX_STRUCT_SIZE", &StructSizes::ex},
+        {"PARA_STRUCT_SIZE", &StructSizes::para},
+        {"ORC_STRUCT_SIZE", &StructSizes::orc},
+        {"STATIC_CALL_STRUCT_SIZE", &StructSizes::static_call},
+        {"PRINTK_INDEX_STRUCT_SIZE", &StructSizes::printk_index},
+    };
+    for (const auto &f : fields)
+        if (key == f.key) {
+            sizes.*f.field = value;
+            return;
+        }
+    setup_failed("unknown struct size " + key + " in EXPECT.tsv");
+}
+
+// The sizes run-pair.sh exports, then the pair's own from the env column.
+StructSizes sizes_for(const std::string &env_column) {
+    StructSizes sizes;
+    for (const char *a : {"PARA_STRUCT_SIZE=16", "EX_STRUCT_SIZE=12", "BUG_STRUCT_SIZE=12",
+                          "ALT_STRUCT_SIZE=13", "JUMP_STRUCT_SIZE=24", "ORC_STRUCT_SIZE=6",
+                          "STATIC_CALL_STRUCT_SIZE=8", "PRINTK_INDEX_STRUCT_SIZE=44"})
+        set_size(sizes, a);
+    if (env_column != "-") {
+        std::istringstream words(env_column);
+        for (std::string w; words >> w;)
+            set_size(sizes, w);
+    }
+    return sizes;
+}
+
+void write_symtab(const std::string &orig, const std::string &out) {
+    // As run-pair.sh and kpatch-build print the parent's symbol table.
+    std::string cmd = fmt::format("readelf -s --wide '{}' | sed 's/\\[<localentry>: 8\\]//' >'{}'",
+                                  orig, out);
+    if (std::system(cmd.c_str()) != 0)
+        setup_failed("cannot run readelf on " + orig);
+}
+
+void load_pairs() {
+    fs::path dir = corpus_dir();
+    std::ifstream expect(dir / "EXPECT.tsv");
+    if (!expect)
+        setup_failed("no corpus at " + dir.string() +
+                     " (EXPECT.tsv missing): set KPP_FUZZ_CORPUS to the corpus' x86_64 folder");
+    // Rows in file order: the selector byte of a seed indexes this list.
+    for (std::string line; std::getline(expect, line);) {
+        if (line.empty() || line[0] == '#')
+            continue;
+        std::vector<std::string> cols;
+        std::istringstream row(line);
+        for (std::string col; std::getline(row, col, '\t');)
+            cols.push_back(col);
+        if (cols.size() < 3)
+            setup_failed("short row in EXPECT.tsv: " + line);
+        Pair p;
+        p.name = cols[0];
+        p.orig = (dir / (p.name + ".ORIG.o")).string();
+        p.patched = (dir / (p.name + (cols[1] == "fail" ? ".PATCHED.FAIL.o" : ".PATCHED.o"))).string();
+        p.symtab = kpp::fuzz::scratch_dir() + "/" + std::to_string(g_pairs.size()) + ".symtab";
+        p.sizes = sizes_for(cols[2]);
+        write_symtab(p.orig, p.symtab);
+        g_pairs.push_back(std::move(p));
+    }
+    if (g_pairs.empty())
+        setup_failed("EXPECT.tsv in " + dir.string() + " lists no pairs");
+}
+
+void run(const uint8_t *data, size_t size) {
+    if (size < 1)
+        return;
+    const Pair &pair = g_pairs[(data[0] & 0x7f) % g_pairs.size()];
+    bool input_is_orig = (data[0] & 0x80) != 0;
+    const std::string &dir = kpp::fuzz::scratch_dir();
+    // The diff reports the original object's file name; keep the corpus'.
+    std::string input = dir + "/" + pair.name + (input_is_orig ? ".ORIG.o" : ".PATCHED.o");
+    kpp::fuzz::write_file(input, data + 1, size - 1);
+
+    kpp::diff::Options options;
+    options.orig_path = input_is_orig ? input : pair.orig;
+    options.patched_path = input_is_orig ? pair.patched : input;
+    options.parent_name = "vmlinux";
+    options.parent_symtab = pair.symtab;
+    options.symvers_path = "/dev/null";
+    options.patch_name = "fuzz_patch";
+    options.output_path = dir + "/output.o";
+    options.sizes = pair.sizes;
+    fs::remove(options.output_path);
+
+    kpp::diff::Result result;
+    try {
+        result = kpp::diff::diff_objects(options);
+    } catch (const kpp::Error &) {
+        return; // refused or bad input, with a message: the expected outcome
+    }
+    if (!result.changed)
+        return;
+    try {
+        kpp::elf::Object::read(options.output_path);
+    } catch (const kpp::Error &e) {
+        kpp::fuzz::finding(fmt::format("diff of {} wrote an object that does not read: {}",
+                                       pair.name, e.what()));
+    }
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerInitialize(int *, char ***) {
+    load_pairs();
+    return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    try {
+        run(data, size);
+    } catch (const std::exception &e) {
+        kpp::fuzz::finding(fmt::format("uncaught {}: {}", typeid(e).name(), e.what()));
+    } catch (...) {
+        kpp::fuzz::finding("uncaught exception of unknown type");
+    }
+    return 0;
+}
