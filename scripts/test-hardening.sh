@@ -154,8 +154,10 @@ fuzz_one() { # TARGET
 	local target=$1 deadline=$((SECONDS + fuzz_time)) left execs=0 runs=0 n
 	local artifacts=$fuzz_build/artifacts/$target
 	mkdir -p "$work/corpus/$target" "$artifacts"
+	# crash-, leak-, timeout-, oom- files; not slow-unit- ones.
+	found() { find "$artifacts" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l; }
 	local before
-	before=$(find "$artifacts" -type f | wc -l)
+	before=$(found)
 	while left=$((deadline - SECONDS)) && [ "$left" -ge 3 ] && [ $runs -lt 20 ]; do
 		runs=$((runs + 1))
 		"$fuzz_build/$target" -max_total_time="$left" -rss_limit_mb=2048 -timeout=25 \
@@ -167,12 +169,12 @@ fuzz_one() { # TARGET
 			n=$(grep -oE '^#[0-9]+' "$work/$target.$runs.log" | tail -1 | tr -d '#')
 		fi
 		execs=$((execs + ${n:-0}))
-		grep -q 'Test unit written to' "$work/$target.$runs.log" || break
+		grep -qE 'Test unit written to .*/(crash|leak|timeout|oom)-' "$work/$target.$runs.log" || break
 		grep -E 'kpp-fuzz finding|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error|Test unit written' \
 			"$work/$target.$runs.log" | sed "s/^/hardening: $target: /" | head -4
 	done
 	local crashes
-	crashes=$(($(find "$artifacts" -type f | wc -l) - before))
+	crashes=$(($(found) - before))
 	echo "$target $execs $crashes $runs" >"$work/$target.result"
 }
 
