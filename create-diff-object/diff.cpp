@@ -32,6 +32,9 @@ std::unique_ptr<Object> read_kernel_object(const std::string &path, const char *
     if (obj->file_type != ET_REL)
         throw Error("{}: the {} object must be a relocatable object (.o), not a linked file", path,
                     role);
+    for (size_t i = 1; i < obj->sections.size(); i++)
+        if (obj->sections[i]->name.empty())
+            throw Error("{}: section {} of the {} object has no name", path, i, role);
     bool has_symtab = obj->symbols.size() > 1;
     if (!has_symtab)
         throw Error("{}: the {} object has no symbol table (stripped?)", path, role);

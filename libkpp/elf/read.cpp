@@ -40,6 +40,12 @@ void read_sections(Object &obj, Elf *elf, bool symbols_only) {
         const char *name = elf_strptr(elf, shstrndx, shdr.sh_name);
         if (!name)
             throw Error("{}: section {} has no valid name", obj.path, i);
+        // Real objects align to at most a page or a huge page; anything
+        // larger is corrupt and would make the writer lay out gigabytes.
+        constexpr uint64_t kMaxAlign = 1 << 21;
+        if (shdr.sh_addralign > kMaxAlign)
+            throw Error("{}: section {} claims an alignment of {:#x} bytes", obj.path, name,
+                        shdr.sh_addralign);
         auto sec = std::make_unique<Section>();
         sec->name = name;
         sec->hdr = shdr;
@@ -121,6 +127,12 @@ void read_relocations(Object &obj) {
         if (!base)
             throw Error("{}: relocation section {} relocates no valid section", obj.path,
                         sec->name);
+        // Tables the writer regenerates cannot carry relocations.
+        uint32_t base_type = base->hdr.sh_type;
+        if (base_type == SHT_SYMTAB || base_type == SHT_STRTAB || base_type == SHT_RELA ||
+            base_type == SHT_SYMTAB_SHNDX || base_type == SHT_NULL)
+            throw Error("{}: relocation section {} relocates {}, which cannot be relocated",
+                        obj.path, sec->name, base->name);
         if (sec->data.size() % sizeof(Elf64_Rela))
             throw Error("{}: relocation section {} is truncated", obj.path, sec->name);
         sec->base = base;
