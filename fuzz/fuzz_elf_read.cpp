@@ -21,18 +21,6 @@ using kpp::elf::Symbol;
 
 namespace {
 
-// What Object::write() drops and regenerates (write.cpp).
-bool regenerated(const Section &sec) {
-    switch (sec.hdr.sh_type) {
-    case SHT_SYMTAB:
-    case SHT_SYMTAB_SHNDX:
-        return true;
-    case SHT_STRTAB:
-        return sec.name == ".strtab" || sec.name == ".shstrtab";
-    default:
-        return false;
-    }
-}
 
 struct SectionShape {
     std::string name;
@@ -45,7 +33,7 @@ std::vector<SectionShape> kept_sections(const Object &obj) {
     std::vector<SectionShape> out;
     for (size_t i = 1; i < obj.sections.size(); i++) {
         const Section &s = *obj.sections[i];
-        if (!regenerated(s))
+        if (!kpp::elf::is_regenerated(s))
             out.push_back({s.name, s.hdr.sh_type, s.size(), s.relocs.size()});
     }
     return out;

@@ -140,6 +140,10 @@ private:
     std::unordered_map<std::string_view, Symbol *> symbol_by_name_;
 };
 
+// Whether Object::write() drops sec and generates it anew (.symtab,
+// .strtab, .shstrtab, .symtab_shndx).
+bool is_regenerated(const Section &sec);
+
 // The section symbols and owners for every section: called by read(), and
 // again by tools that build objects by hand.
 void bind_sections_to_symbols(Object &obj);

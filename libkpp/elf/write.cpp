@@ -32,17 +32,6 @@ private:
     std::unordered_map<std::string, uint32_t> offsets_;
 };
 
-bool is_regenerated(const Section &sec) {
-    switch (sec.hdr.sh_type) {
-    case SHT_SYMTAB:
-    case SHT_SYMTAB_SHNDX:
-        return true;
-    case SHT_STRTAB:
-        return sec.name == ".strtab" || sec.name == ".shstrtab";
-    default:
-        return false;
-    }
-}
 
 // ELF wants every local symbol before the first global one.
 void order_symbols(Object &obj) {
@@ -75,6 +64,18 @@ std::vector<uint8_t> rela_bytes(const Section &rela) {
 }
 
 } // namespace
+
+bool is_regenerated(const Section &sec) {
+    switch (sec.hdr.sh_type) {
+    case SHT_SYMTAB:
+    case SHT_SYMTAB_SHNDX:
+        return true;
+    case SHT_STRTAB:
+        return sec.name == ".strtab" || sec.name == ".shstrtab";
+    default:
+        return false;
+    }
+}
 
 void Object::write(const std::string &out_path) {
     order_sections(*this);
