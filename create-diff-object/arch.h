@@ -12,7 +12,7 @@
 namespace kpp::diff {
 
 class Arch {
-public:
+  public:
     virtual ~Arch() = default;
     virtual std::string_view name() const = 0;
 

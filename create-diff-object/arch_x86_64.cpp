@@ -14,12 +14,11 @@ using elf::Section;
 // Helpers whose (file, line) or (line) arguments change whenever an edit
 // earlier in the file moves them, without any change in behaviour.
 constexpr std::array kLineTakingCalls = {
-    std::string_view("__might_sleep"),   std::string_view("___might_sleep"),
-    std::string_view("__might_fault"),
-    std::string_view("__might_resched"), std::string_view("__cant_sleep"),
-    std::string_view("__cant_migrate"),  std::string_view("__warn_printk"),
-    std::string_view("warn_slowpath_fmt"), std::string_view("lockdep_rcu_suspicious"),
-    std::string_view("__kasan_report"),
+    std::string_view("__might_sleep"),          std::string_view("___might_sleep"),
+    std::string_view("__might_fault"),          std::string_view("__might_resched"),
+    std::string_view("__cant_sleep"),           std::string_view("__cant_migrate"),
+    std::string_view("__warn_printk"),          std::string_view("warn_slowpath_fmt"),
+    std::string_view("lockdep_rcu_suspicious"), std::string_view("__kasan_report"),
 };
 
 // How many immediate bytes follow the 32-bit displacement of a
@@ -37,9 +36,15 @@ int immediate_after_displacement(const std::vector<uint8_t> &code, uint64_t disp
     if (two_byte)
         return opcode == 0xba ? 1 : 0; // bt/bts/btr/btc $imm8
     switch (opcode) {
-    case 0x80: case 0x82: case 0x83: case 0xc0: case 0xc1: case 0xc6:
+    case 0x80:
+    case 0x82:
+    case 0x83:
+    case 0xc0:
+    case 0xc1:
+    case 0xc6:
         return 1;
-    case 0x81: case 0xc7:
+    case 0x81:
+    case 0xc7:
         return operand16 ? 2 : 4;
     case 0xf6:
         return reg == 0 ? 1 : 0; // test $imm8
@@ -92,7 +97,7 @@ bool is_line_immediate(const Section &text, uint64_t begin, uint64_t end) {
 }
 
 class X86_64 final : public Arch {
-public:
+  public:
     std::string_view name() const override { return "x86_64"; }
 
     int64_t target_offset(const Section &sec, const Relocation &rel) const override {

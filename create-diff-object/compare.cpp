@@ -1,8 +1,8 @@
 // Pass: compare. Decide the status (same, changed, new) of every section
 // and symbol of the patched object, and refuse changes a running kernel
 // cannot take.
-#include "create-diff-object/passes.h"
 #include "create-diff-object/names.h"
+#include "create-diff-object/passes.h"
 #include "create-diff-object/sections.h"
 #include "create-diff-object/special_sections.h"
 #include "libkpp/error.h"
@@ -26,8 +26,8 @@ std::string_view string_at(const Section &sec, int64_t offset) {
 bool same_target(const Context &ctx, const Section &orig_sec, const Relocation &a,
                  const Section &patched_sec, const Relocation &b) {
     const Symbol *sa = a.sym, *sb = b.sym;
-    if (sa->is_section() && sb->is_section() && sa->sec && sb->sec &&
-        is_string_section(*sa->sec) && is_string_section(*sb->sec)) {
+    if (sa->is_section() && sb->is_section() && sa->sec && sb->sec && is_string_section(*sa->sec) &&
+        is_string_section(*sb->sec)) {
         return string_at(*sa->sec, ctx.arch.target_offset(orig_sec, a)) ==
                string_at(*sb->sec, ctx.arch.target_offset(patched_sec, b));
     }
@@ -55,8 +55,7 @@ bool same_target(const Context &ctx, const Section &orig_sec, const Relocation &
 }
 
 // Empty when the relocations are the same; otherwise what differs first.
-std::string relocation_difference(const Context &ctx, const Section &orig,
-                                  const Section &patched) {
+std::string relocation_difference(const Context &ctx, const Section &orig, const Section &patched) {
     static const std::vector<Relocation> none;
     const auto &a = orig.rela ? orig.rela->relocs : none;
     const auto &b = patched.rela ? patched.rela->relocs : none;

@@ -13,10 +13,10 @@ Symbol *symbol_at(const Context &ctx, const Section &sec, int64_t offset) {
     if (it == ctx.symbols_in.end())
         return nullptr;
     const auto &syms = it->second; // sorted by value
-    auto after = std::upper_bound(syms.begin(), syms.end(), offset,
-                                  [](int64_t off, const Symbol *s) {
-                                      return off < static_cast<int64_t>(s->value);
-                                  });
+    auto after =
+        std::upper_bound(syms.begin(), syms.end(), offset, [](int64_t off, const Symbol *s) {
+            return off < static_cast<int64_t>(s->value);
+        });
     if (after == syms.begin())
         return nullptr;
     Symbol *sym = *(after - 1);

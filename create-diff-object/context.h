@@ -52,9 +52,9 @@ struct Context {
     // What differs in each changed section, for the report.
     std::unordered_map<const Section *, std::string> why_changed;
 
-    std::vector<ChangeReason> changes;   // changed and new functions
-    std::vector<std::string> ignored;    // functions whose changes the author ignored
-    std::vector<std::string> line_only;  // functions whose only change is a __LINE__ value
+    std::vector<ChangeReason> changes;  // changed and new functions
+    std::vector<std::string> ignored;   // functions whose changes the author ignored
+    std::vector<std::string> line_only; // functions whose only change is a __LINE__ value
 };
 
 // What obj's DWARF says (empty facts when it has none).

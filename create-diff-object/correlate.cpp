@@ -1,8 +1,8 @@
 // Pass: correlate. Pair every section and symbol of the patched object with
 // its counterpart in the original (twin), and bind .cold/.part pieces to the
 // function they belong to.
-#include "create-diff-object/passes.h"
 #include "create-diff-object/names.h"
+#include "create-diff-object/passes.h"
 #include "create-diff-object/sections.h"
 #include "libkpp/log.h"
 
@@ -48,9 +48,8 @@ std::unordered_map<const Symbol *, std::vector<std::string>> users_of(const Obje
             continue;
         std::string user = stable_name(sec->base->owner->name);
         for (const Relocation &r : sec->relocs) {
-            const Symbol *target = r.sym->is_section() && r.sym->sec && r.sym->sec->owner
-                                       ? r.sym->sec->owner
-                                       : r.sym;
+            const Symbol *target =
+                r.sym->is_section() && r.sym->sec && r.sym->sec->owner ? r.sym->sec->owner : r.sym;
             users[target].push_back(user);
         }
     }
@@ -85,8 +84,7 @@ void keep_declared_in_same_function(Context &ctx, const Symbol &sym, std::vector
 
 std::vector<Symbol *> same_contents_first(const Symbol &sym, const std::vector<Symbol *> &fits) {
     auto same = [&](const Symbol *cand) {
-        return cand->size == sym.size && cand->sec && sym.sec &&
-               cand->sec->data == sym.sec->data;
+        return cand->size == sym.size && cand->sec && sym.sec && cand->sec->data == sym.sec->data;
     };
     std::vector<Symbol *> ordered;
     std::copy_if(fits.begin(), fits.end(), std::back_inserter(ordered), same);

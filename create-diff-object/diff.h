@@ -34,11 +34,11 @@ struct StructSizes {
 };
 
 struct Options {
-    std::string orig_path;    // object built from the original source
-    std::string patched_path; // the same object built from the patched source
-    std::string parent_name;  // "vmlinux", or the name of the module the object belongs to
+    std::string orig_path;     // object built from the original source
+    std::string patched_path;  // the same object built from the patched source
+    std::string parent_name;   // "vmlinux", or the name of the module the object belongs to
     std::string parent_symtab; // the parent's symbols: its ELF file, or `readelf -s --wide` text
-    std::string symvers_path; // Module.symvers (may be /dev/null)
+    std::string symvers_path;  // Module.symvers (may be /dev/null)
     std::string patch_name;
     std::string output_path;
     std::string report_path; // optional: write the JSON report here

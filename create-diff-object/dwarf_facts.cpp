@@ -39,8 +39,8 @@ const char *symbol_of_variable(Dwfl_Module *mod, Dwarf_Die *var, Dwarf_Addr bias
         return nullptr;
     GElf_Sym sym;
     GElf_Off offset;
-    const char *name = dwfl_module_addrinfo(mod, expr[0].number + bias, &offset, &sym, nullptr,
-                                            nullptr, nullptr);
+    const char *name =
+        dwfl_module_addrinfo(mod, expr[0].number + bias, &offset, &sym, nullptr, nullptr, nullptr);
     return name && offset == 0 ? name : nullptr;
 }
 

@@ -2,8 +2,8 @@
 // reference that the running kernel lacks: new data, string literals, the
 // per-call-site statics of kernel macros. Unchanged functions and data stay
 // in the kernel and become references to it.
-#include "create-diff-object/passes.h"
 #include "create-diff-object/names.h"
+#include "create-diff-object/passes.h"
 #include "create-diff-object/sections.h"
 #include "create-diff-object/special_sections.h"
 #include "libkpp/error.h"
@@ -46,7 +46,9 @@ struct Pending {
     uint64_t begin, end;
 };
 
-Pending whole(Section *sec) { return {sec, 0, sec->size()}; }
+Pending whole(Section *sec) {
+    return {sec, 0, sec->size()};
+}
 Pending just(Symbol *object) {
     return {object->sec, object->value, object->value + std::max<uint64_t>(object->size, 1)};
 }
@@ -128,8 +130,9 @@ void include_references(Context &ctx, const KeptEntries *kept) {
         if (!item.sec->rela)
             continue;
         const auto &relocs = item.sec->rela->relocs;
-        auto first = std::lower_bound(relocs.begin(), relocs.end(), item.begin,
-                                      [](const Relocation &r, uint64_t off) { return r.offset < off; });
+        auto first =
+            std::lower_bound(relocs.begin(), relocs.end(), item.begin,
+                             [](const Relocation &r, uint64_t off) { return r.offset < off; });
         for (auto it = first; it != relocs.end() && it->offset < item.end; ++it)
             mark(ctx, *item.sec, *it, work);
     }

@@ -43,8 +43,8 @@ std::optional<KernelSymbol> parse_readelf_row(const std::string &line) {
     std::erase_if(fields, [](const std::string &f) { return f.starts_with("[<") || f == "8]"; });
     KernelSymbol sym;
     sym.address = std::stoull(fields[1], nullptr, 16);
-    sym.size = fields[2].starts_with("0x") ? std::stoull(fields[2], nullptr, 16)
-                                            : std::stoull(fields[2]);
+    sym.size =
+        fields[2].starts_with("0x") ? std::stoull(fields[2], nullptr, 16) : std::stoull(fields[2]);
     sym.type = type_from_text(fields[3]);
     sym.local = fields[4] == "LOCAL";
     sym.defined = fields[6] != "UND";
@@ -155,7 +155,7 @@ size_t KernelSymbols::group_of(const std::string &path, const std::string &file,
 }
 
 std::optional<KernelSymbols::Position> KernelSymbols::find(std::string_view name, bool local,
-                                                            size_t group) const {
+                                                           size_t group) const {
     auto it = by_name_.find(name);
     if (it == by_name_.end())
         return std::nullopt;
@@ -182,9 +182,8 @@ std::optional<KernelSymbols::Position> KernelSymbols::find(std::string_view name
     if (defined.size() == 1)
         return Position{0, symbols_[mine].size};
     // kallsyms lists symbols by address; livepatch counts from 1 in that order.
-    std::stable_sort(defined.begin(), defined.end(), [&](size_t a, size_t b) {
-        return symbols_[a].address < symbols_[b].address;
-    });
+    std::stable_sort(defined.begin(), defined.end(),
+                     [&](size_t a, size_t b) { return symbols_[a].address < symbols_[b].address; });
     uint64_t pos = std::find(defined.begin(), defined.end(), mine) - defined.begin() + 1;
     return Position{pos, symbols_[mine].size};
 }

@@ -26,7 +26,7 @@ struct KernelSymbol {
 };
 
 class KernelSymbols {
-public:
+  public:
     // path is the parent's ELF file, or the text `readelf -s --wide` printed
     // for it; the two are told apart by content.
     static KernelSymbols load(const std::string &path);
@@ -51,7 +51,7 @@ public:
 
     bool empty() const { return symbols_.empty(); }
 
-private:
+  private:
     void add(KernelSymbol sym);
     void build_index();
 
@@ -66,11 +66,11 @@ private:
 // on first use, so a file whose locals the patch never refers to (and which
 // the final link may have emptied) is never asked about.
 class FileGroups {
-public:
+  public:
     FileGroups(const KernelSymbols &kernel, const elf::Object &obj);
     size_t of(const elf::Symbol *local);
 
-private:
+  private:
     const KernelSymbols &kernel_;
     const elf::Object &obj_;
     struct File {
@@ -84,12 +84,12 @@ private:
 
 // Module.symvers: the symbols any module may link against directly.
 class ExportedSymbols {
-public:
+  public:
     static ExportedSymbols load(const std::string &path);
     bool contains(std::string_view name) const { return names_.contains(std::string(name)); }
     bool empty() const { return names_.empty(); }
 
-private:
+  private:
     std::unordered_set<std::string> names_;
 };
 

@@ -1,6 +1,7 @@
 // create-diff-object: the command-line face of the diff library.
 //
-//   create-diff-object [--debug] [--report FILE] ORIG PATCHED PARENT SYMTAB SYMVERS PATCHNAME OUTPUT
+//   create-diff-object [--debug] [--report FILE] ORIG PATCHED PARENT SYMTAB SYMVERS PATCHNAME
+//   OUTPUT
 //
 // The positional form is kpatch's, so existing kpatch-build scripts and test
 // suites drive this tool unchanged.
@@ -19,7 +20,8 @@ using namespace kpp;
 namespace {
 
 constexpr const char *kUsage =
-    "usage: create-diff-object [options] ORIG.o PATCHED.o PARENT SYMTAB SYMVERS PATCHNAME OUTPUT.o\n"
+    "usage: create-diff-object [options] ORIG.o PATCHED.o PARENT SYMTAB SYMVERS PATCHNAME "
+    "OUTPUT.o\n"
     "\n"
     "Compares an object built before and after a source patch and writes OUTPUT.o with only\n"
     "the changed and new functions and what they need, for a live patch module.\n"
@@ -53,8 +55,8 @@ int run(int argc, char **argv) {
         return kExitOk;
     }
     log::set_debug(vm.count("debug") > 0);
-    auto args = vm.count("args") ? vm["args"].as<std::vector<std::string>>()
-                                 : std::vector<std::string>{};
+    auto args =
+        vm.count("args") ? vm["args"].as<std::vector<std::string>>() : std::vector<std::string>{};
     if (args.size() != 7)
         throw Error("expected 7 arguments, got {}; see --help", args.size());
 

@@ -14,8 +14,9 @@ std::string stable_name(std::string_view name) {
         size_t dot = name.find('.', i + 1);
         std::string_view part = name.substr(i, dot == std::string_view::npos ? dot : dot - i);
         bool numbered = i > 0 && part.size() > 1 && part[0] == '.' &&
-                        std::all_of(part.begin() + 1, part.end(),
-                                    [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+                        std::all_of(part.begin() + 1, part.end(), [](char c) {
+                            return std::isdigit(static_cast<unsigned char>(c));
+                        });
         if (!numbered)
             out += part;
         if (dot == std::string_view::npos)

@@ -2,8 +2,8 @@
 // entries in a new object, point every relocation at its new place or at
 // the running kernel's symbol, and add the table of functions to replace
 // (.kpatchpp.funcs, described in docs/patch-module.md).
-#include "create-diff-object/passes.h"
 #include "create-diff-object/names.h"
+#include "create-diff-object/passes.h"
 #include "create-diff-object/sections.h"
 #include "create-diff-object/special_sections.h"
 #include "libkpp/error.h"
@@ -28,7 +28,7 @@ struct PatchFuncEntry {
 static_assert(sizeof(PatchFuncEntry) == 48);
 
 class OutputBuilder {
-public:
+  public:
     OutputBuilder(Context &ctx, const KeptEntries &kept)
         : ctx_(ctx), kept_(kept), groups_(*ctx.kernel, *ctx.orig) {
         out_ = std::make_unique<Object>();
@@ -48,7 +48,7 @@ public:
 
     void write(const std::string &path) { out_->write(path); }
 
-private:
+  private:
     // One piece of an input section and where it landed.
     struct Piece {
         uint64_t in_begin, in_end;
@@ -87,8 +87,8 @@ private:
         if (it == ctx_.symbols_in.end())
             return ranges;
         for (const Symbol *sym : it->second)
-            if (sym->include && (ranges.empty() || sym->value >= ranges.back().offset +
-                                                                      ranges.back().size))
+            if (sym->include &&
+                (ranges.empty() || sym->value >= ranges.back().offset + ranges.back().size))
                 ranges.push_back({sym->value, std::max<uint64_t>(sym->size, 1)});
         return ranges;
     }
@@ -144,8 +144,8 @@ private:
             // New globals stay global so other objects of the same patch can
             // use them; replaced versions are private to the patch.
             uint8_t bind = in.status == Status::New ? in.bind : STB_LOCAL;
-            Symbol *sym = out_->add_symbol(in.name, bind, in.type, where->first, where->second,
-                                           in.size);
+            Symbol *sym =
+                out_->add_symbol(in.name, bind, in.type, where->first, where->second, in.size);
             sym->other = in.other;
             out_symbol_[&in] = sym;
         }
@@ -243,10 +243,9 @@ private:
         // Keep the output deterministic: relocation tables in offset order.
         for (auto &sec : out_->sections)
             if (sec->is_rela())
-                std::stable_sort(sec->relocs.begin(), sec->relocs.end(),
-                                 [](const Relocation &a, const Relocation &b) {
-                                     return a.offset < b.offset;
-                                 });
+                std::stable_sort(
+                    sec->relocs.begin(), sec->relocs.end(),
+                    [](const Relocation &a, const Relocation &b) { return a.offset < b.offset; });
     }
 
     uint64_t add_string(Section *strings, const std::string &s) {
@@ -280,8 +279,8 @@ private:
             funcs->data.resize(at + sizeof entry);
             std::memcpy(funcs->data.data() + at, &entry, sizeof entry);
             uint32_t abs64 = ctx_.arch.absolute64();
-            rela->relocs.push_back({at + offsetof(PatchFuncEntry, new_addr), abs64, 0,
-                                    out_symbol_.at(func)});
+            rela->relocs.push_back(
+                {at + offsetof(PatchFuncEntry, new_addr), abs64, 0, out_symbol_.at(func)});
             rela->relocs.push_back({at + offsetof(PatchFuncEntry, old_name), abs64,
                                     static_cast<int64_t>(name_at), strings->secsym});
             rela->relocs.push_back({at + offsetof(PatchFuncEntry, objname), abs64,

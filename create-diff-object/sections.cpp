@@ -30,11 +30,11 @@ bool is_init_section(const elf::Section &sec) {
 bool is_ignored_section(const elf::Section &sec) {
     return sec.is_rela() || sec.hdr.sh_type == SHT_SYMTAB || sec.hdr.sh_type == SHT_STRTAB ||
            sec.hdr.sh_type == SHT_NULL || sec.hdr.sh_type == SHT_NOTE ||
-           starts_with_any(sec.name, {".comment", ".note", ".debug", ".eh_frame", ".GCC",
-                                      "__ksymtab", "___ksymtab", "__kcrctab", ".initcall",
-                                      ".con_initcall", ".init.setup", "__setup", ".llvm",
-                                      ".BTF", "__param", ".export_symbol", ".kpatchpp.ignore",
-                                      ".kpatch.ignore"});
+           starts_with_any(sec.name,
+                           {".comment", ".note", ".debug", ".eh_frame", ".GCC", "__ksymtab",
+                            "___ksymtab", "__kcrctab", ".initcall", ".con_initcall", ".init.setup",
+                            "__setup", ".llvm", ".BTF", "__param", ".export_symbol",
+                            ".kpatchpp.ignore", ".kpatch.ignore"});
 }
 
 bool is_author_section(const elf::Section &sec) {

@@ -10,8 +10,8 @@
 #include <algorithm>
 #include <functional>
 #include <memory>
-#include <unordered_set>
 #include <optional>
+#include <unordered_set>
 
 namespace kpp::diff {
 namespace {
@@ -20,7 +20,7 @@ namespace {
 struct SpecialSection {
     std::string_view name;
     std::optional<size_t> StructSizes::*size = nullptr; // from the kernel's struct
-    size_t fixed = 0;                                    // or always this
+    size_t fixed = 0;                                   // or always this
     std::string_view struct_name;
 };
 
@@ -45,8 +45,15 @@ constexpr SpecialSection kTables[] = {
 // Sections that are not tables themselves but belong to one: included with
 // the entries that point at them, never compared.
 constexpr std::string_view kCompanions[] = {
-    ".orc_unwind", ".altinstr_replacement", ".altinstr_aux", ".fixup", "__dyndbg",
-    ".modinfo", "__tracepoints", "__tracepoints_ptrs", "__tracepoints_strings",
+    ".orc_unwind",
+    ".altinstr_replacement",
+    ".altinstr_aux",
+    ".fixup",
+    "__dyndbg",
+    ".modinfo",
+    "__tracepoints",
+    "__tracepoints_ptrs",
+    "__tracepoints_strings",
     ".static_call.text",
 };
 
@@ -208,8 +215,7 @@ void keep_import_namespaces(Context &ctx, KeptEntries &kept) {
 
 bool is_special_section(std::string_view name) {
     return table_for(name) || name.starts_with(".discard.") ||
-           std::find(std::begin(kCompanions), std::end(kCompanions), name) !=
-               std::end(kCompanions);
+           std::find(std::begin(kCompanions), std::end(kCompanions), name) != std::end(kCompanions);
 }
 
 void select_special_entries(Context &ctx, KeptEntries &kept) {

@@ -79,7 +79,8 @@ StructSizes StructSizes::from_dwarf(const std::string &path) {
     Dwarf_Off offset = 0, next;
     size_t header_size;
     // Stop as soon as every struct is found: a vmlinux has thousands of units.
-    while (missing && dwarf_nextcu(dw, offset, &next, &header_size, nullptr, nullptr, nullptr) == 0) {
+    while (missing &&
+           dwarf_nextcu(dw, offset, &next, &header_size, nullptr, nullptr, nullptr) == 0) {
         Dwarf_Die cu;
         if (dwarf_offdie(dw, offset + header_size, &cu)) {
             for (const SizeSource &s : kSources) {

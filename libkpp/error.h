@@ -22,7 +22,7 @@ enum ExitStatus : int {
 
 // Input we cannot work with: not ELF, truncated, wrong machine, bad usage.
 class Error : public std::runtime_error {
-public:
+  public:
     explicit Error(const std::string &msg) : std::runtime_error(msg) {}
     template <class... Args>
     explicit Error(fmt::format_string<Args...> format, Args &&...args)
@@ -32,7 +32,7 @@ public:
 
 // A well-formed change that cannot be applied live.
 class Refusal : public Error {
-public:
+  public:
     using Error::Error;
     ExitStatus status() const override { return kExitRefused; }
 };

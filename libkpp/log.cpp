@@ -21,9 +21,15 @@ State &state() {
 
 } // namespace
 
-void set_debug(bool on) { state().debug = on; }
-bool debug_enabled() { return state().debug; }
-void set_program(std::string_view name) { state().program = name; }
+void set_debug(bool on) {
+    state().debug = on;
+}
+bool debug_enabled() {
+    return state().debug;
+}
+void set_program(std::string_view name) {
+    state().program = name;
+}
 
 void set_file(const std::string &path) {
     std::lock_guard guard(state().lock);

@@ -8,7 +8,7 @@
 namespace kpp::elf {
 
 class LibelfFile {
-public:
+  public:
     enum class Mode { Read, Write };
     // Throws kpp::Error naming the path when the file cannot be opened or,
     // for reading, is not an ELF file.
@@ -19,7 +19,7 @@ public:
 
     Elf *elf() const { return elf_; }
 
-private:
+  private:
     int fd_ = -1;
     Elf *elf_ = nullptr;
 };

@@ -6,7 +6,8 @@ namespace kpp::elf {
 std::span<const uint8_t> Section::bytes(uint64_t offset, uint64_t len) const {
     if (offset > data.size())
         return {};
-    return std::span<const uint8_t>(data).subspan(offset, std::min<uint64_t>(len, data.size() - offset));
+    return std::span<const uint8_t>(data).subspan(offset,
+                                                  std::min<uint64_t>(len, data.size() - offset));
 }
 
 Section *Object::find_section(std::string_view name) const {

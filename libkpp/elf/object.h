@@ -69,7 +69,7 @@ struct Symbol {
 
 struct Section {
     std::string name;
-    Elf64_Shdr hdr{};          // type, flags, addralign, entsize are kept; the rest is laid out on write
+    Elf64_Shdr hdr{}; // type, flags, addralign, entsize are kept; the rest is laid out on write
     std::vector<uint8_t> data; // empty for SHT_NOBITS (hdr.sh_size holds the size)
     size_t index = 0;          // position in the section header table as read, or as last written
 
@@ -99,7 +99,7 @@ struct Section {
 };
 
 class Object {
-public:
+  public:
     // Reads an ELF64 relocatable object (or, for symbol look-ups, any ELF64
     // file with a symbol table). Throws kpp::Error naming the file on any
     // malformed input.
@@ -135,7 +135,7 @@ public:
     // Re-derives the by-name indexes after passes renamed or removed entries.
     void reindex();
 
-private:
+  private:
     std::unordered_map<std::string_view, Section *> section_by_name_;
     std::unordered_map<std::string_view, Symbol *> symbol_by_name_;
 };

@@ -76,8 +76,8 @@ void read_symbols(Object &obj, Elf *elf) {
         throw Error("{}: .symtab has a bad entry size", obj.path);
     size_t count = symtab->data.size() / sizeof(Elf64_Sym);
     const auto *syms = reinterpret_cast<const Elf64_Sym *>(symtab->data.data());
-    const auto *xindex = shndx_table ? reinterpret_cast<const Elf64_Word *>(shndx_table->data.data())
-                                     : nullptr;
+    const auto *xindex =
+        shndx_table ? reinterpret_cast<const Elf64_Word *>(shndx_table->data.data()) : nullptr;
     if (xindex && shndx_table->data.size() < count * sizeof(Elf64_Word))
         throw Error("{}: .symtab_shndx is shorter than .symtab", obj.path);
     obj.symbols.reserve(count);
@@ -97,8 +97,8 @@ void read_symbols(Object &obj, Elf *elf) {
         size_t shndx = raw.st_shndx;
         if (shndx == SHN_XINDEX) {
             if (!xindex)
-                throw Error("{}: symbol {} uses SHN_XINDEX but there is no .symtab_shndx",
-                            obj.path, sym->name);
+                throw Error("{}: symbol {} uses SHN_XINDEX but there is no .symtab_shndx", obj.path,
+                            sym->name);
             shndx = xindex[i];
         }
         if (shndx != SHN_UNDEF && (shndx < SHN_LORESERVE || raw.st_shndx == SHN_XINDEX)) {
@@ -153,15 +153,16 @@ void read_relocations(Object &obj) {
                                    relas[i].r_addend, obj.symbols[symidx].get()});
         }
         // Passes look relocations up by offset.
-        std::stable_sort(sec->relocs.begin(), sec->relocs.end(),
-                         [](const Relocation &a, const Relocation &b) { return a.offset < b.offset; });
+        std::stable_sort(
+            sec->relocs.begin(), sec->relocs.end(),
+            [](const Relocation &a, const Relocation &b) { return a.offset < b.offset; });
         // The table is regenerated from relocs on write.
         sec->data.clear();
     }
     for (auto &sec : obj.sections) {
         uint32_t type = sec->hdr.sh_type;
-        bool links_section = type == SHT_GROUP || type == SHT_SYMTAB_SHNDX ||
-                             (sec->hdr.sh_flags & SHF_LINK_ORDER);
+        bool links_section =
+            type == SHT_GROUP || type == SHT_SYMTAB_SHNDX || (sec->hdr.sh_flags & SHF_LINK_ORDER);
         if (links_section && sec->hdr.sh_link)
             sec->link = section_at(obj, sec->hdr.sh_link);
     }
@@ -204,7 +205,9 @@ std::unique_ptr<Object> read_object(const std::string &path, bool symbols_only) 
 
 } // namespace
 
-std::unique_ptr<Object> Object::read(const std::string &path) { return read_object(path, false); }
+std::unique_ptr<Object> Object::read(const std::string &path) {
+    return read_object(path, false);
+}
 
 std::unique_ptr<Object> Object::read_symbols(const std::string &path) {
     return read_object(path, true);

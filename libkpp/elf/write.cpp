@@ -13,7 +13,7 @@ namespace {
 
 // A string table under construction, sharing identical names.
 class StringTable {
-public:
+  public:
     StringTable() { bytes_.push_back(0); }
     uint32_t add(const std::string &s) {
         if (s.empty())
@@ -27,11 +27,10 @@ public:
     }
     std::vector<uint8_t> take() { return std::move(bytes_); }
 
-private:
+  private:
     std::vector<uint8_t> bytes_;
     std::unordered_map<std::string, uint32_t> offsets_;
 };
-
 
 // ELF wants every local symbol before the first global one.
 void order_symbols(Object &obj) {
@@ -42,7 +41,8 @@ void order_symbols(Object &obj) {
 }
 
 void order_sections(Object &obj) {
-    std::erase_if(obj.sections, [](const std::unique_ptr<Section> &s) { return s && is_regenerated(*s); });
+    std::erase_if(obj.sections,
+                  [](const std::unique_ptr<Section> &s) { return s && is_regenerated(*s); });
     for (auto &sym : obj.symbols)
         if (sym->sec && is_regenerated(*sym->sec))
             sym->sec = nullptr;
@@ -185,8 +185,8 @@ void Object::write(const std::string &out_path) {
         data->d_type = ELF_T_BYTE;
         data->d_align = std::max<uint64_t>(sec.hdr.sh_addralign, 1);
         data->d_size = shdr.sh_size;
-        data->d_buf = sec.hdr.sh_type == SHT_NOBITS ? nullptr
-                                                    : const_cast<uint8_t *>(bytes->data());
+        data->d_buf =
+            sec.hdr.sh_type == SHT_NOBITS ? nullptr : const_cast<uint8_t *>(bytes->data());
         if (!gelf_update_shdr(scn, &shdr))
             throw Error("{}: cannot write header of {}: {}", out_path, sec.name, elf_errmsg(-1));
     }
