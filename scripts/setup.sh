@@ -19,18 +19,48 @@ packages=(
 	clang libclang-rt-14-dev
 )
 
-missing=()
-for p in "${packages[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
-done
-
-if [ ${#missing[@]} -eq 0 ]; then
-	exit 0
-fi
-
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
-echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+apt_updated=false
+
+apt_update_once() {
+	$apt_updated && return 0
+	$SUDO apt-get update -qq
+	apt_updated=true
+}
+
+# install_missing PKG...: installs those of PKG that are not installed yet.
+install_missing() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "setup: installing ${missing[*]}"
+	apt_update_once
+	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# stock_image_package: the linux-image-REL-cloud-amd64 package whose version
+# equals linux-source-6.1's (the ABI number in REL moves with security
+# updates, so it is looked up, never written down).
+stock_image_package() {
+	local version depends
+	version=$(dpkg-query -W -f='${Version}' linux-source-6.1)
+	depends=$(apt-cache show "linux-image-cloud-amd64=$version" 2>/dev/null | sed -n 's/^Depends: //p' | head -n1)
+	if [ -z "$depends" ]; then
+		apt_update_once
+		depends=$(apt-cache show "linux-image-cloud-amd64=$version" 2>/dev/null | sed -n 's/^Depends: //p' | head -n1)
+	fi
+	grep -o 'linux-image-[^ ,]*-cloud-amd64' <<<"$depends" | head -n1 ||
+		{ echo "setup: no linux-image-cloud-amd64 $version in the apt sources (the version of linux-source-6.1); run apt-get update and upgrade linux-source-6.1" >&2; return 1; }
+}
+
+install_missing "${packages[@]}"
+
+# The Debian stock kernel that kpatch-build without -s patches: the image to
+# boot in tests, its -dbg package (vmlinux with DWARF) and its headers
+# (Module.symvers). Installing the image pulls initramfs-tools.
+image=$(stock_image_package)
+install_missing "$image" "$image-dbg" "${image/linux-image-/linux-headers-}"
