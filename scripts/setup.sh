@@ -19,6 +19,8 @@ packages=(
 	binutils elfutils
 	# hardening: libFuzzer targets and the ASan+UBSan build (scripts/test-hardening.sh)
 	clang libclang-rt-14-dev
+	# packaging: .deb/.rpm, installed into a debootstrap root (scripts/package.sh)
+	debootstrap lintian rpm dpkg-dev
 )
 
 SUDO=
