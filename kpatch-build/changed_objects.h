@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,10 +20,30 @@ struct ObjectSelection {
     std::vector<std::string> explanations; // one line per touched file, for the log
 };
 
-// For a touched .c/.S file with its own .cmd file, that object; otherwise the
-// objects whose kbuild dependency list names the file (headers, included .c
-// files). The index is built lazily — scanning every .cmd file is the slow
-// part — through `load_index`.
+// What the kernel builds, asked by select_objects(). A built tree answers
+// from its .cmd files; a distribution kernel from its debug info and a
+// dependency scan (stock_kernel.h).
+struct ObjectLookup {
+    // Whether kbuild builds this object ("fs/proc/meminfo.o") for this config.
+    std::function<bool(const std::string &object)> builds;
+    // The objects that read a file (a header, an included .c); nullopt when
+    // that cannot be decided. Only called for files that are not an object's
+    // own source, since it may be slow.
+    std::function<std::optional<std::vector<std::string>>(const std::string &path)> objects_using;
+    std::function<std::vector<std::string>()> all_objects;
+};
+
+// For a touched .c/.S file that kbuild builds, that object; otherwise the
+// objects reading the file. A file no object can be traced to (or one the
+// lookup cannot decide about) makes every object a candidate.
+ObjectSelection select_objects(const std::vector<TouchedFile> &touched, const ObjectLookup &lookup);
+
+// The lookup of a built tree: an object is built if its .cmd file exists; the
+// dependency index (every .cmd file scanned) is built on first need.
+ObjectLookup built_tree_lookup(const std::filesystem::path &root);
+
+// select_objects() with a built tree's .cmd files, the index given by
+// `load_index`.
 ObjectSelection select_objects(const std::vector<TouchedFile> &touched,
                                const std::filesystem::path &root,
                                const std::function<const KbuildIndex &()> &load_index);

@@ -1,5 +1,6 @@
 #include "kpatch-build/kernel_tree.h"
 
+#include "kpatch-build/stock_kernel.h"
 #include "libkpp/error.h"
 
 namespace kpp::build {
@@ -18,7 +19,9 @@ void require_file(const fs::path &path, std::string_view what, std::string_view 
 
 } // namespace
 
-KernelTree find_kernel_tree(const Options &options) {
+KernelTree find_kernel_tree(const Options &options, const Progress &progress) {
+    if (options.source_dir.empty())
+        return find_stock_kernel_tree(options, progress);
     KernelTree tree;
     tree.source_dir = fs::absolute(options.source_dir).lexically_normal();
     if (!fs::is_directory(tree.source_dir))

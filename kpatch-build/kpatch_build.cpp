@@ -15,6 +15,7 @@
 #include "kpatch-build/object_parents.h"
 #include "kpatch-build/patch_apply.h"
 #include "kpatch-build/progress.h"
+#include "kpatch-build/stock_kernel.h"
 #include "kpatch-build/tree_guard.h"
 #include "kpatch-build/tree_lock.h"
 #include "kpatch-build/tree_snapshot.h"
@@ -55,6 +56,7 @@ struct Plan {
 
 BuildTree make_build_tree(const Options &options, const KernelTree &kernel) {
     auto variables = tree_make_variables(kernel.source_dir);
+    variables.insert(variables.end(), kernel.make_variables.begin(), kernel.make_variables.end());
     if (options.oot_module_src.empty())
         return {kernel.source_dir, kernel.source_dir, false, variables};
     fs::path root = fs::absolute(options.oot_module_src).lexically_normal();
@@ -109,7 +111,7 @@ std::vector<DiffJob> assign_parents(ObjectSelection &selection, const ParentInde
 Plan make_plan(const Options &options, const WorkDir &work, const Progress &progress) {
     Plan plan;
     progress.stage("checking the kernel tree");
-    plan.kernel = find_kernel_tree(options);
+    plan.kernel = find_kernel_tree(options, progress);
     if (options.skip_compiler_check)
         log::warn("not checking that {} is the compiler that built the kernel", compiler_command());
     else
@@ -127,13 +129,10 @@ Plan make_plan(const Options &options, const WorkDir &work, const Progress &prog
     check_patches_apply(plan.patches, plan.touched, plan.build.root, work / "patch-check");
 
     progress.stage("finding the objects the patches change");
-    std::optional<KbuildIndex> index;
-    auto load_index = [&]() -> const KbuildIndex & {
-        if (!index)
-            index = KbuildIndex::scan(plan.build.root);
-        return *index;
-    };
-    plan.selection = select_objects(plan.touched, plan.build.root, load_index);
+    plan.selection = select_objects(
+        plan.touched, plan.kernel.stock ? stock_object_lookup(plan.kernel, options.jobs, work.path(),
+                                                              work.log(), progress)
+                                        : built_tree_lookup(plan.build.root));
     for (const auto &line : plan.selection.explanations) {
         if (plan.selection.whole_tree)
             log::info("{}", line); // the user should see why everything is rebuilt
@@ -143,9 +142,12 @@ Plan make_plan(const Options &options, const WorkDir &work, const Progress &prog
     if (plan.selection.whole_tree)
         log::warn("falling back to rebuilding all {} objects of the tree",
                   plan.selection.objects.size());
-    plan.parents = options.oot_module.empty()
-                       ? ParentIndex::scan(plan.build.root, plan.kernel.vmlinux)
-                       : ParentIndex::single_module(fs::absolute(options.oot_module));
+    if (!options.oot_module.empty())
+        plan.parents = ParentIndex::single_module(fs::absolute(options.oot_module));
+    else if (plan.kernel.stock)
+        plan.parents = stock_parents(plan.kernel);
+    else
+        plan.parents = ParentIndex::scan(plan.build.root, plan.kernel.vmlinux);
     plan.jobs = assign_parents(plan.selection, *plan.parents);
     if (plan.selection.objects.empty())
         throw NoChange("the patches change no object linked into this kernel or its modules");

@@ -8,6 +8,7 @@
 #include "libkpp/log.h"
 
 #include <cstdlib>
+#include <fstream>
 
 namespace kpp::build {
 namespace fs = std::filesystem;
@@ -19,6 +20,12 @@ void link_outputs(const ModuleRequest &request, const fs::path &log) {
     for (const auto &output : request.diff_outputs)
         argv.push_back(output.string());
     run_logged(argv, log);
+    // With CONFIG_MODVERSIONS, modpost (6.1) reads each object's .cmd file
+    // for "#SYMVER" lines and fails if it is missing. output.o exports
+    // nothing, so its .cmd file has none; kbuild has no rule for output.o, so
+    // it never runs a command from it.
+    std::ofstream(request.module_dir / ".output.o.cmd")
+        << "# output.o: linked by kpatch-build from the diff outputs; exports no symbols\n";
 }
 
 void copy_template(const fs::path &from, const fs::path &to) {

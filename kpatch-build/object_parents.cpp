@@ -38,7 +38,9 @@ Parent module_parent(const fs::path &ko) {
 
 } // namespace
 
-std::vector<std::string> parse_mod_file(std::string_view text) { return split_words(text); }
+std::vector<std::string> parse_mod_file(std::string_view text) {
+    return split_words(text);
+}
 
 std::vector<std::string> archive_members(const fs::path &archive) {
     return split_words(capture_output({"ar", "t", archive.string()}));
@@ -63,8 +65,10 @@ ParentIndex ParentIndex::scan(const fs::path &root, const fs::path &vmlinux) {
         // `ar t` names thin-archive members relative to our cwd.
         index.vmlinux_objects_.emplace();
         for (const auto &member : archive_members(fs::absolute(root / "vmlinux.a")))
-            index.vmlinux_objects_->insert(
-                fs::absolute(member).lexically_normal().lexically_relative(fs::absolute(root)).string());
+            index.vmlinux_objects_->insert(fs::absolute(member)
+                                               .lexically_normal()
+                                               .lexically_relative(fs::absolute(root))
+                                               .string());
     }
     fs::path order = root / "modules.order";
     if (!fs::exists(order))
@@ -86,13 +90,26 @@ ParentIndex ParentIndex::single_module(const fs::path &module_ko) {
     return index;
 }
 
+ParentIndex ParentIndex::from_lookup(Lookup lookup) {
+    ParentIndex index;
+    index.lookup_ = std::move(lookup);
+    return index;
+}
+
 bool ParentIndex::is_linked(const std::string &object) const {
+    if (lookup_)
+        return lookup_(object).has_value();
     if (!only_module_.empty() || !vmlinux_objects_)
         return true;
     return vmlinux_objects_->contains(object) || module_of_object_.contains(object);
 }
 
 Parent ParentIndex::parent_of(const std::string &object) const {
+    if (lookup_) {
+        if (auto parent = lookup_(object))
+            return *parent;
+        throw Error("{} is not linked into vmlinux or any module of this kernel", object);
+    }
     if (!only_module_.empty())
         return module_parent(only_module_);
     auto it = module_of_object_.find(object);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -35,11 +36,16 @@ std::vector<std::string> parse_modules_order(std::string_view text);
 std::vector<std::string> archive_members(const std::filesystem::path &archive);
 
 class ParentIndex {
-public:
+  public:
     // Reads ROOT/modules.order and each listed module's .mod file.
-    static ParentIndex scan(const std::filesystem::path &root, const std::filesystem::path &vmlinux);
+    static ParentIndex scan(const std::filesystem::path &root,
+                            const std::filesystem::path &vmlinux);
     // Every object is part of one given module (an out-of-tree module).
     static ParentIndex single_module(const std::filesystem::path &module_ko);
+    // Parents from another source (a distribution kernel's debug info);
+    // nullopt for objects linked nowhere.
+    using Lookup = std::function<std::optional<Parent>(const std::string &object)>;
+    static ParentIndex from_lookup(Lookup lookup);
 
     // Throws kpp::Error when the module's .ko is missing.
     Parent parent_of(const std::string &object) const;
@@ -48,12 +54,13 @@ public:
     // no vmlinux.a to tell (older kernels) and for out-of-tree modules.
     bool is_linked(const std::string &object) const;
 
-private:
+  private:
     std::filesystem::path root_;
     std::filesystem::path vmlinux_;
-    std::map<std::string, std::string> module_of_object_; // object -> module path w/o extension
+    std::map<std::string, std::string> module_of_object_;  // object -> module path w/o extension
     std::optional<std::set<std::string>> vmlinux_objects_; // from vmlinux.a, if present
     std::filesystem::path only_module_;
+    Lookup lookup_;
 };
 
 } // namespace kpp::build

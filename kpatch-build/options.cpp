@@ -22,7 +22,9 @@ po::options_description visible_options(Options &o) {
     // clang-format off
     desc.add_options()
         ("sourcedir,s", po::value(&o.source_dir)->value_name("DIR"),
-         "configured and built kernel source tree (required for now)")
+         "configured and built kernel source tree; without it, the distribution's kernel")
+        ("archversion,a", po::value(&o.release)->value_name("REL"),
+         "without -s: the distribution kernel release to patch (default: uname -r)")
         ("config,c", po::value(&o.config)->value_name("FILE"), "kernel .config (default SRC/.config)")
         ("vmlinux,v", po::value(&o.vmlinux)->value_name("FILE"), "vmlinux (default SRC/vmlinux)")
         ("jobs,j", po::value(&o.jobs)->value_name("N"), "parallel make jobs and diff threads (default: CPUs)")
@@ -44,8 +46,11 @@ po::options_description visible_options(Options &o) {
 void check_options(const po::variables_map &vm, Options &o) {
     if (o.patches.empty())
         throw Error("no patch given; usage: kpatch-build [options] PATCH... (see --help)");
-    if (o.source_dir.empty())
-        throw Error("-s/--sourcedir DIR is required: a configured and built kernel tree");
+    if (!o.source_dir.empty() && !o.release.empty())
+        throw Error("-a/--archversion names a distribution kernel, -s a built tree: give one");
+    if (o.source_dir.empty() && (!o.config.empty() || !o.vmlinux.empty() || !o.oot_module.empty()))
+        throw Error("-c, -v and --oot-module go with -s (a built tree); a distribution kernel "
+                    "brings its own config and vmlinux");
     if (vm.count("jobs") && o.jobs == 0)
         throw Error("-j/--jobs must be at least 1");
     if (o.oot_module.empty() != o.oot_module_src.empty())

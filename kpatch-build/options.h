@@ -10,6 +10,7 @@ namespace kpp::build {
 struct Options {
     std::vector<std::string> patches;
     std::string source_dir;          // -s: a configured and built kernel tree
+    std::string release;             // -a: without -s, the distribution kernel (default uname -r)
     std::string config;              // -c: default SRC/.config
     std::string vmlinux;             // -v: default SRC/vmlinux
     unsigned jobs = 1;               // -j

@@ -55,7 +55,8 @@ TEST(KpatchBuildOptions, Defaults) {
 
 TEST(KpatchBuildOptions, Errors) {
     EXPECT_THROW(parse_command_line({"-s", "/src"}), kpp::Error);                   // no patch
-    EXPECT_THROW(parse_command_line({"x.patch"}), kpp::Error);                      // no -s
+    EXPECT_THROW(parse_command_line({"-s", "/s", "-a", "6.1.0-1-amd64", "x.patch"}), kpp::Error);
+    EXPECT_THROW(parse_command_line({"-c", "/s/.config", "x.patch"}), kpp::Error); // -c needs -s
     EXPECT_THROW(parse_command_line({"-s", "/s", "-j", "0", "x.patch"}), kpp::Error);
     EXPECT_THROW(parse_command_line({"-s", "/s", "-j", "many", "x.patch"}), kpp::Error);
     EXPECT_THROW(parse_command_line({"-s", "/s", "--bogus", "x.patch"}), kpp::Error);

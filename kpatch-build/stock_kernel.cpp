@@ -1,0 +1,108 @@
+#include "kpatch-build/stock_kernel.h"
+
+#include "kpatch-build/compile_units.h"
+#include "kpatch-build/compiler_check.h"
+#include "kpatch-build/distro/distro.h"
+#include "kpatch-build/header_deps.h"
+#include "kpatch-build/module_name.h"
+#include "kpatch-build/release_cache.h"
+#include "libkpp/error.h"
+#include "libkpp/log.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+namespace kpp::build {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_text(const fs::path &path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+void use_kernel_compiler(const fs::path &config) {
+    if (const char *cc = std::getenv("CC"); cc && *cc)
+        return;
+    auto version = config_compiler_version(read_text(config));
+    if (!version)
+        return; // check_compiler() says what is wrong
+    std::string compiler = compiler_of_version_text(*version);
+    log::debug("using the kernel's compiler {} (CC)", compiler);
+    setenv("CC", compiler.c_str(), 1);
+}
+
+// "kernel/fs/binfmt_misc.ko" or "...ko.debug" -> "binfmt_misc"
+std::string module_name_of(const std::string &binary, std::string_view suffix) {
+    std::string file = fs::path(binary).filename().string();
+    return kernel_module_name(file.substr(0, file.size() - suffix.size()));
+}
+
+} // namespace
+
+std::string compiler_of_version_text(std::string_view version_text) {
+    return std::string(version_text.substr(0, version_text.find(' ')));
+}
+
+KernelTree find_stock_kernel_tree(const Options &options, const Progress &progress) {
+    std::string release = options.release.empty() ? distro::running_release() : options.release;
+    auto distro = distro::detect("/");
+    progress.stage(
+        fmt::format("finding the packages of the {} kernel {}", distro->name(), release));
+    distro::StockKernel stock = distro->locate(release);
+    use_kernel_compiler(stock.config);
+    PreparedRelease prepared = prepared_release(stock, default_cache_dir(), options.jobs, progress);
+    log::info("using the prepared tree {}", prepared.tree.string());
+
+    KernelTree kernel;
+    kernel.source_dir = prepared.tree;
+    kernel.config = prepared.tree / ".config";
+    kernel.vmlinux = stock.vmlinux;
+    kernel.symvers = prepared.tree / "Module.symvers";
+    kernel.make_variables = prepared.make_variables;
+    kernel.stock = StockTree{release, prepared.units, prepared.header_deps, stock.debug_modules,
+                             stock.debug_module_suffix};
+    return kernel;
+}
+
+ObjectLookup stock_object_lookup(const KernelTree &kernel, unsigned jobs, const fs::path &work_dir,
+                                 const fs::path &log, const Progress &progress) {
+    auto units = std::make_shared<CompileUnitIndex>(CompileUnitIndex::load(kernel.stock->units));
+    auto deps = std::make_shared<std::optional<HeaderDependencies>>();
+    HeaderScanRequest scan{kernel.source_dir,         units->objects(),
+                           kernel.make_variables,     jobs,
+                           kernel.stock->header_deps, log,
+                           work_dir / "backup-scan"};
+    ObjectLookup lookup;
+    lookup.builds = [units](const std::string &object) { return units->contains(object); };
+    lookup.objects_using = [deps, scan, &progress](const std::string &path) {
+        if (!*deps)
+            *deps = scan_header_dependencies(scan, progress);
+        return (*deps)->objects_using(path);
+    };
+    lookup.all_objects = [units] { return units->objects(); };
+    return lookup;
+}
+
+ParentIndex stock_parents(const KernelTree &kernel) {
+    auto units = std::make_shared<CompileUnitIndex>(CompileUnitIndex::load(kernel.stock->units));
+    StockTree stock = *kernel.stock;
+    fs::path vmlinux = kernel.vmlinux;
+    return ParentIndex::from_lookup(
+        [units, stock, vmlinux](const std::string &object) -> std::optional<Parent> {
+            std::string binary = units->binary_of(object);
+            if (binary.empty())
+                return std::nullopt;
+            if (binary == "vmlinux")
+                return Parent{"vmlinux", vmlinux};
+            return Parent{module_name_of(binary, stock.debug_module_suffix),
+                          stock.debug_modules / binary};
+        });
+}
+
+} // namespace kpp::build

@@ -1,0 +1,38 @@
+// kpatch-build without -s: a distribution's own kernel (`uname -r` or -a REL).
+//
+// The distribution's packages give the source, config, debug info and
+// Module.symvers (distro/); the release cache gives a prepared tree
+// (release_cache.h). The objects a patch touches and their parents come from
+// the compile units in the kernel's debug info (compile_units.h), headers are
+// traced with a cached kbuild dependency scan (header_deps.h).
+#pragma once
+
+#include "kpatch-build/changed_objects.h"
+#include "kpatch-build/kernel_tree.h"
+#include "kpatch-build/object_parents.h"
+#include "kpatch-build/options.h"
+#include "kpatch-build/progress.h"
+
+#include <filesystem>
+
+namespace kpp::build {
+
+// Locates the release's packages, prepares (or reuses) its cached tree and
+// makes the kernel's compiler (CONFIG_CC_VERSION_TEXT's program, e.g.
+// gcc-12) $CC for this run unless CC is set.
+KernelTree find_stock_kernel_tree(const Options &options, const Progress &progress);
+
+// "gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0" -> "gcc-12".
+std::string compiler_of_version_text(std::string_view version_text);
+
+// Which objects of the stock kernel a file is compiled into or read by.
+// `work_dir` holds the backups of a header scan (if one is needed).
+ObjectLookup stock_object_lookup(const KernelTree &kernel, unsigned jobs,
+                                 const std::filesystem::path &work_dir,
+                                 const std::filesystem::path &log, const Progress &progress);
+
+// Parents from the compile units: vmlinux (the -dbg vmlinux) or the module's
+// debug .ko file, which has the module's full symbol table.
+ParentIndex stock_parents(const KernelTree &kernel);
+
+} // namespace kpp::build

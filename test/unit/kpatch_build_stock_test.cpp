@@ -1,0 +1,132 @@
+// The parts of kpatch-build's no-source mode that need no kernel: the
+// compile-unit index, the header dependency cache, object selection with a
+// lookup that cannot decide, parents from a lookup, the release stamp.
+#include "kpatch-build/changed_objects.h"
+#include "kpatch-build/compile_units.h"
+#include "kpatch-build/header_deps.h"
+#include "kpatch-build/object_parents.h"
+#include "kpatch-build/release_cache.h"
+#include "kpatch-build/stock_kernel.h"
+#include "kpatch_build_test_util.h"
+#include "libkpp/error.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+using namespace kpp::build;
+using kpp::build::test::TempTree;
+
+TEST(KpatchBuildStock, ObjectOfSource) {
+    EXPECT_EQ(object_of_source("fs/proc/meminfo.c"), "fs/proc/meminfo.o");
+    EXPECT_EQ(object_of_source("arch/x86/entry/entry_64.S"), "arch/x86/entry/entry_64.o");
+    EXPECT_EQ(object_of_source("fs/binfmt_misc.mod.c"), "");
+    EXPECT_EQ(object_of_source("/usr/include/stdio.c"), "");
+    EXPECT_EQ(object_of_source("include/linux/mm.h"), "");
+}
+
+TEST(KpatchBuildStock, CompileUnitsOfARealObject) {
+    TempTree tree;
+    tree.write("dir/unit.c", "int unit_fn(void) { return 1; }\n");
+    std::string cmd = "cd " + tree.root().string() + " && gcc -g -c -o dir/unit.o dir/unit.c";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    EXPECT_EQ(compile_unit_names(tree / "dir/unit.o"), std::vector<std::string>{"dir/unit.c"});
+    tree.write("nodebug.c", "int f(void) { return 0; }\n");
+    cmd = "cd " + tree.root().string() + " && gcc -c -o nodebug.o nodebug.c";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    EXPECT_THROW(compile_unit_names(tree / "nodebug.o"), kpp::Error);
+}
+
+TEST(KpatchBuildStock, CompileUnitIndexRoundTripAndParents) {
+    TempTree tree;
+    CompileUnitIndex index;
+    index.add("fs/proc/meminfo.o", "vmlinux");
+    index.add("fs/binfmt_misc.o", "kernel/fs/binfmt_misc.ko");
+    index.add("lib/shared.o", "kernel/a.ko");
+    index.add("lib/shared.o", "kernel/b.ko");
+    index.save(tree / "units.tsv");
+    CompileUnitIndex loaded = CompileUnitIndex::load(tree / "units.tsv");
+    EXPECT_EQ(loaded.size(), 3u);
+    EXPECT_EQ(loaded.binary_of("fs/proc/meminfo.o"), "vmlinux");
+    EXPECT_EQ(loaded.binary_of("fs/binfmt_misc.o"), "kernel/fs/binfmt_misc.ko");
+    EXPECT_EQ(loaded.binary_of("fs/none.o"), "");
+    EXPECT_THROW(loaded.binary_of("lib/shared.o"), kpp::Error); // two parents: refused
+    tree.write("bad.tsv", "no tab here\n");
+    EXPECT_THROW(CompileUnitIndex::load(tree / "bad.tsv"), kpp::Error);
+}
+
+TEST(KpatchBuildStock, HeaderDependenciesRoundTrip) {
+    TempTree tree;
+    HeaderDependencies deps;
+    deps.add("fs/proc/meminfo.o",
+             {"fs/proc/meminfo.c", "include/linux/mm.h", "fs/proc/internal.h"});
+    deps.add("mm/vmscan.o", {"mm/vmscan.c", "include/linux/mm.h"});
+    deps.save(tree / "deps.txt");
+    HeaderDependencies loaded = HeaderDependencies::load(tree / "deps.txt");
+    EXPECT_EQ(loaded.objects_using("include/linux/mm.h"),
+              (std::vector<std::string>{"fs/proc/meminfo.o", "mm/vmscan.o"}));
+    EXPECT_EQ(loaded.objects_using("fs/proc/internal.h"),
+              std::vector<std::string>{"fs/proc/meminfo.o"});
+    EXPECT_EQ(loaded.objects_using("include/linux/none.h"), std::vector<std::string>{});
+    // A unit that could not be scanned might read anything: no answer.
+    loaded.add_unscanned("drivers/odd.o");
+    loaded.save(tree / "deps2.txt");
+    EXPECT_EQ(HeaderDependencies::load(tree / "deps2.txt").objects_using("include/linux/mm.h"),
+              std::nullopt);
+    tree.write("bad.txt", "U x 7\n");
+    EXPECT_THROW(HeaderDependencies::load(tree / "bad.txt"), kpp::Error);
+}
+
+TEST(KpatchBuildStock, PreprocessTargetFollowsTheSource) {
+    TempTree tree;
+    tree.write("fs/a.c", "");
+    tree.write("arch/x86/b.S", "");
+    EXPECT_EQ(preprocess_target(tree.root(), "fs/a.o"), "fs/a.i");
+    EXPECT_EQ(preprocess_target(tree.root(), "arch/x86/b.o"), "arch/x86/b.s");
+    EXPECT_EQ(preprocess_target(tree.root(), "fs/none.o"), "");
+}
+
+TEST(KpatchBuildStock, UndecidableHeaderFallsBackToEveryObject) {
+    ObjectLookup lookup;
+    lookup.builds = [](const std::string &object) { return object == "fs/proc/meminfo.o"; };
+    lookup.objects_using = [](const std::string &) { return std::nullopt; };
+    lookup.all_objects = [] { return std::vector<std::string>{"a.o", "fs/proc/meminfo.o"}; };
+    ObjectSelection only_c = select_objects({{"fs/proc/meminfo.c"}}, lookup);
+    EXPECT_FALSE(only_c.whole_tree);
+    EXPECT_EQ(only_c.objects, std::vector<std::string>{"fs/proc/meminfo.o"});
+    ObjectSelection header = select_objects({{"include/linux/mm.h"}}, lookup);
+    EXPECT_TRUE(header.whole_tree);
+    EXPECT_EQ(header.objects.size(), 2u);
+    EXPECT_NE(header.explanations.front().find("could not decide"), std::string::npos);
+}
+
+TEST(KpatchBuildStock, ParentsFromALookup) {
+    ParentIndex parents =
+        ParentIndex::from_lookup([](const std::string &object) -> std::optional<Parent> {
+            if (object == "fs/binfmt_misc.o")
+                return Parent{"binfmt_misc", "/dbg/kernel/fs/binfmt_misc.ko"};
+            return std::nullopt;
+        });
+    EXPECT_TRUE(parents.is_linked("fs/binfmt_misc.o"));
+    EXPECT_FALSE(parents.is_linked("arch/x86/boot/a.o"));
+    EXPECT_EQ(parents.parent_of("fs/binfmt_misc.o").name, "binfmt_misc");
+    EXPECT_THROW(parents.parent_of("arch/x86/boot/a.o"), kpp::Error);
+}
+
+TEST(KpatchBuildStock, CompilerFromVersionText) {
+    EXPECT_EQ(compiler_of_version_text("gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0"), "gcc-12");
+    EXPECT_EQ(compiler_of_version_text("gcc (GCC) 13.2.1 20231011 (Red Hat 13.2.1-4)"), "gcc");
+}
+
+TEST(KpatchBuildStock, CacheDirectoryAndStamp) {
+    setenv("KPP_CACHE_DIR", "/somewhere/cache", 1);
+    EXPECT_EQ(default_cache_dir(), "/somewhere/cache");
+    unsetenv("KPP_CACHE_DIR");
+    setenv("XDG_CACHE_HOME", "/xdg", 1);
+    EXPECT_EQ(default_cache_dir(), "/xdg/kpatchpp");
+    unsetenv("XDG_CACHE_HOME");
+    distro::StockKernel k;
+    k.release = "6.1.0-56-cloud-amd64";
+    k.version = "6.1.192-2";
+    EXPECT_EQ(release_stamp(k), "6.1.0-56-cloud-amd64\n6.1.192-2\n");
+}
