@@ -25,6 +25,12 @@ class Arch {
     // ftrace is how the kernel redirects it, so without one it cannot be patched.
     virtual bool has_ftrace_hook(const elf::Symbol &func) const = 0;
 
+    // Whether the entries of a table of code sites must never be copied
+    // into a patch module: tables that tell the module loader to take
+    // something away from the code they point at, on the strength of an
+    // analysis of the original object that the patch module invalidates.
+    virtual bool drops_table(std::string_view section) const = 0;
+
     // Whether the only byte differences between two versions of a function
     // are __LINE__ values passed to the kernel's debug helpers
     // (__might_sleep, __warn_printk, ...), so the function did not change.

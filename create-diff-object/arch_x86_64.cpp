@@ -96,6 +96,13 @@ bool is_line_immediate(const Section &text, uint64_t begin, uint64_t end) {
     return false;
 }
 
+// ENDBR64 (f3 0f 1e fa): with -fcf-protection=branch (CONFIG_X86_KERNEL_IBT)
+// gcc puts it first in every function that may be reached indirectly.
+bool endbr64_at(const std::vector<uint8_t> &code, uint64_t at) {
+    return at + 4 <= code.size() && code[at] == 0xf3 && code[at + 1] == 0x0f &&
+           code[at + 2] == 0x1e && code[at + 3] == 0xfa;
+}
+
 class X86_64 final : public Arch {
   public:
     std::string_view name() const override { return "x86_64"; }
@@ -112,13 +119,28 @@ class X86_64 final : public Arch {
     bool has_ftrace_hook(const elf::Symbol &func) const override {
         if (!func.sec || !func.sec->rela)
             return false;
-        for (const Relocation &r : func.sec->rela->relocs) {
-            // "call __fentry__" at entry, or after a 4-byte ENDBR64.
-            uint64_t at = r.offset - func.value;
-            if ((at == 1 || at == 5) && r.sym->name == "__fentry__")
+        // "call __fentry__" (e8 rel32) at entry, or right after ENDBR64.
+        const auto &code = func.sec->data;
+        uint64_t call = endbr64_at(code, func.value) ? func.value + 4 : func.value;
+        if (call >= code.size() || code[call] != 0xe8)
+            return false;
+        for (const Relocation &r : func.sec->rela->relocs)
+            if (r.offset == call + 1 && r.sym->name == "__fentry__")
                 return true;
-        }
         return false;
+    }
+
+    // objtool --ibt lists in .ibt_endbr_seal the ENDBRs of functions whose
+    // address it saw no one take; the loader then overwrites them with a
+    // NOP (apply_ibt_endbr()). That verdict was about the original module,
+    // not the patch module: there the new code is pointed at by the patch's
+    // own tables and may have its address taken by new code. A seal copied
+    // from the original would be wrong at best; leaving every ENDBR in place
+    // is always safe. (When the kernel runs objtool on the module link, as
+    // 6.1 does with IBT, objtool works the seal list out again for the whole
+    // patch module.)
+    bool drops_table(std::string_view section) const override {
+        return section == ".ibt_endbr_seal";
     }
 
     bool differs_only_in_line_numbers(const Section &orig, const Section &patched) const override {

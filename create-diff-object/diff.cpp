@@ -2,6 +2,7 @@
 #include "create-diff-object/diff.h"
 #include "create-diff-object/passes.h"
 #include "create-diff-object/special_sections.h"
+#include "create-diff-object/type_layouts.h"
 #include "libkpp/error.h"
 #include "libkpp/log.h"
 
@@ -92,6 +93,7 @@ Result diff_objects(const Options &options) {
     try {
         timed("correlate", [&] { correlate(ctx); });
         timed("compare", [&] { compare(ctx); });
+        timed("type layouts", [&] { refuse_layout_changes(ctx); });
         timed("include", [&] { include_changed(ctx); });
         if (!ctx.changes.empty()) {
             KeptEntries kept;

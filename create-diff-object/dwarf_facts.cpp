@@ -1,5 +1,7 @@
 #include "create-diff-object/dwarf_facts.h"
 
+#include "create-diff-object/type_layouts.h"
+
 #include <dwarf.h>
 #include <elfutils/libdwfl.h>
 
@@ -109,8 +111,10 @@ DwarfFacts read_dwarf_facts(const std::string &path) {
     size_t header_size;
     while (dwarf_nextcu(dw, offset, &next, &header_size, nullptr, nullptr, nullptr) == 0) {
         Dwarf_Die cu;
-        if (dwarf_offdie(dw, offset + header_size, &cu))
+        if (dwarf_offdie(dw, offset + header_size, &cu)) {
             walk_functions(mod, bias, &cu, facts);
+            collect_type_layouts(&cu, facts.layouts);
+        }
         offset = next;
     }
     return facts;

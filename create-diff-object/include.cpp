@@ -93,10 +93,12 @@ void include_changed(Context &ctx) {
             continue;
         if (sym->status == Status::Changed) {
             if (!ctx.arch.has_ftrace_hook(*sym))
-                throw Refusal("{}: function {} changed but has no ftrace hook (no call to "
-                              "__fentry__: notrace, or built without -mfentry), so the "
-                              "running kernel cannot be redirected to the new version",
-                              ctx.object_name, sym->name);
+                throw Refusal(
+                    "{}: function {} changed but has no ftrace hook (no call to "
+                    "__fentry__: notrace, or built without -mfentry), so the "
+                    "running kernel cannot be redirected to the new version; patch its callers "
+                    "instead",
+                    ctx.object_name, sym->name);
             auto why = ctx.why_changed.find(sym->sec);
             std::string reason = why != ctx.why_changed.end() ? why->second : "changed";
             if (std::string callee = changed_inlined_callee(ctx, sym->name); !callee.empty())

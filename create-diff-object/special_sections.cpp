@@ -224,6 +224,11 @@ void select_special_entries(Context &ctx, KeptEntries &kept) {
         bool table = table_for(sec.name) || sec.name.starts_with(".discard.");
         if (!table || !sec.rela || sec.size() == 0)
             continue;
+        if (ctx.arch.drops_table(sec.name)) {
+            log::debug("{}: dropping {}: never copied into a patch module", ctx.object_name,
+                       sec.name);
+            continue;
+        }
         std::optional<size_t> size = entry_size(ctx, sec);
         if (!size) {
             log::debug("{}: dropping {}: entries of unknown size", ctx.object_name, sec.name);

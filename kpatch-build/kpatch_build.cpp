@@ -9,8 +9,10 @@
 #include "kpatch-build/kbuild_config.h"
 #include "kpatch-build/kbuild_outputs.h"
 #include "kpatch-build/kbuild_prepare.h"
+#include "kpatch-build/kconfig_values.h"
 #include "kpatch-build/kernel_tree.h"
 #include "kpatch-build/module_build.h"
+#include "kpatch-build/module_sign.h"
 #include "kpatch-build/object_build.h"
 #include "kpatch-build/object_parents.h"
 #include "kpatch-build/patch_apply.h"
@@ -52,6 +54,7 @@ struct Plan {
     ObjectSelection selection;
     std::vector<DiffJob> jobs;
     std::optional<ParentIndex> parents;
+    SigningPlan signing;
 };
 
 BuildTree make_build_tree(const Options &options, const KernelTree &kernel) {
@@ -117,6 +120,10 @@ Plan make_plan(const Options &options, const WorkDir &work, const Progress &prog
     else
         check_compiler(plan.kernel.config);
     plan.build = make_build_tree(options, plan.kernel);
+    plan.signing = plan_signing(options.sign_key, options.sign_cert,
+                                read_config_file(plan.kernel.config), plan.kernel.source_dir);
+    if (!plan.signing.warning.empty())
+        log::warn("{}", plan.signing.warning);
 
     for (const auto &patch : options.patches)
         plan.patches.push_back(fs::absolute(patch));
@@ -294,6 +301,11 @@ fs::path run_stages(const Options &options, const WorkDir &work, const Progress 
     request.output =
         fs::absolute(fs::path(options.output_dir) / (options.name + ".ko")).lexically_normal();
     build_patch_module(request, work.log());
+    if (plan.signing.signs()) {
+        progress.stage(fmt::format("signing the module ({}, {})", plan.signing.hash,
+                                   plan.signing.cert.filename().string()));
+        sign_module(plan.signing, request.output, work.log());
+    }
     verify_tree_unchanged(plan.build.root, before); // the module build must not touch it either
     return request.output;
 }

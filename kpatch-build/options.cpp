@@ -37,6 +37,8 @@ po::options_description visible_options(Options &o) {
         ("skip-compiler-check", po::bool_switch(&o.skip_compiler_check), "do not require the kernel's compiler version")
         ("oot-module", po::value(&o.oot_module)->value_name("FILE.ko"), "patch this out-of-tree module ...")
         ("oot-module-src", po::value(&o.oot_module_src)->value_name("DIR"), "... whose built source is DIR (make M=DIR)")
+        ("sign-key", po::value(&o.sign_key)->value_name("KEY"), "sign NAME.ko with this private key (file or pkcs11: URI) ...")
+        ("sign-cert", po::value(&o.sign_cert)->value_name("CERT"), "... and this X.509 certificate, using SRC/scripts/sign-file")
         ("version", "print the version")
         ("help,h", "print this help");
     // clang-format on
@@ -53,6 +55,10 @@ void check_options(const po::variables_map &vm, Options &o) {
                     "brings its own config and vmlinux");
     if (vm.count("jobs") && o.jobs == 0)
         throw Error("-j/--jobs must be at least 1");
+    if (o.sign_key.empty() != o.sign_cert.empty())
+        throw Error("--sign-key and --sign-cert go together: the private key and the X.509 "
+                    "certificate the kernel trusts (e.g. SRC/certs/signing_key.pem and "
+                    "SRC/certs/signing_key.x509)");
     if (o.oot_module.empty() != o.oot_module_src.empty())
         throw Error("--oot-module and --oot-module-src go together: the module's .ko and the "
                     "directory it was built from");

@@ -23,6 +23,8 @@ struct Options {
     bool skip_compiler_check = false;
     std::string oot_module;          // an out-of-tree module's .ko ...
     std::string oot_module_src;      // ... and its source directory (built with M=)
+    std::string sign_key;            // --sign-key: sign NAME.ko with this key ...
+    std::string sign_cert;           // --sign-cert: ... and this X.509 certificate
 };
 
 enum class Action { Build, ShowHelp, ShowVersion };

@@ -71,7 +71,8 @@ void check_patches_apply(const std::vector<fs::path> &patches,
         if (run_capturing(patch_command(patch, scratch, true), output) != 0) {
             std::string why = describe_patch_failure(output);
             throw Error("patch {} does not apply to {}: {}", patch.string(), root.string(),
-                        why.empty() ? "\n" + last_lines(output, 10) : why);
+                        why.empty() ? "\n" + last_lines(output, 10)
+                                    : why + " (make the patch against this tree's sources)");
         }
         if (&patch != &patches.back())
             capture_output(patch_command(patch, scratch, false));

@@ -3,15 +3,21 @@
 # `make tinyconfig` + kernel/config.fragment, bzImage + modules, ready for
 # out-of-tree modules (make -C TREE M=DIR modules).
 #
-# Usage: build-test-kernel.sh [--print-dir]
+# Usage: build-test-kernel.sh [--print-dir] [--variant NAME]
 #   Final stdout line (the only line with --print-dir) is the tree path:
 #   ${KPP_CACHE_DIR:-~/.cache/kpatchpp}/kernels/<key>/linux
+#   --variant NAME also applies kernel/variant-NAME.fragment after
+#   config.fragment (its lines win) and caches the result under its own key;
+#   without it the key is that of the base kernel alone.
 # Environment: KPP_KERNEL_TARBALL (default /usr/src/linux-source-6.1.tar.xz),
 #   KPP_CACHE_DIR, KPP_JOBS (default nproc+1).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 fragment="$here/kernel/config.fragment"
+variant=""
+# The fragments applied, in order (a later line for the same option wins).
+fragments=()
 tarball=${KPP_KERNEL_TARBALL:-/usr/src/linux-source-6.1.tar.xz}
 cache_root=${KPP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kpatchpp}
 kernels="$cache_root/kernels"
@@ -30,7 +36,12 @@ parse_args() {
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--print-dir) print_dir_only=1 ;;
-		-h | --help) sed -n '2,11p' "$0"; exit 0 ;;
+		--variant)
+			[ $# -ge 2 ] || die "--variant needs a name (kernel/variant-NAME.fragment)"
+			variant=$2
+			shift
+			;;
+		-h | --help) sed -n '2,14p' "$0"; exit 0 ;;
 		*) die "unknown argument: $1" ;;
 		esac
 		shift
@@ -43,7 +54,16 @@ check_tools() {
 		command -v "$t" >/dev/null || die "'$t' not found; run scripts/setup.sh"
 	done
 	[ -r "$tarball" ] || die "$tarball missing; install linux-source-6.1 (scripts/setup.sh)"
-	[ -r "$fragment" ] || die "$fragment missing"
+	local f
+	for f in "${fragments[@]}"; do
+		[ -r "$f" ] || die "$f missing"
+	done
+	# Module signing builds scripts/sign-file and certs/ against OpenSSL.
+	if grep -qx 'CONFIG_MODULE_SIG=y' "${fragments[@]}"; then
+		[ -e /usr/include/openssl/evp.h ] ||
+			die "libssl-dev missing (module signing needs it); run scripts/setup.sh"
+		command -v openssl >/dev/null || die "'openssl' not found; run scripts/setup.sh"
+	fi
 	# objtool needs libelf headers; without them the build fails 2 minutes in.
 	[ -e /usr/include/gelf.h ] || die "libelf-dev missing (objtool needs it); run scripts/setup.sh"
 }
@@ -59,6 +79,11 @@ cache_key() {
 		echo "source $srcid"
 		echo "gcc $(gcc --version | head -n1)"
 		cat "$fragment"
+		# Only variants add lines: the base kernel's key must not change.
+		if [ -n "$variant" ]; then
+			echo "variant $variant"
+			cat "${fragments[1]}"
+		fi
 	} | sha256sum | cut -c1-16
 }
 
@@ -70,22 +95,28 @@ run_logged() {
 	fi
 }
 
-# Every option the fragment asks for must be in the final .config with the
-# same value: olddefconfig silently drops options with unmet dependencies.
+# Every option the fragments ask for must be in the final .config with the
+# value of its last line: olddefconfig silently drops options with unmet
+# dependencies.
 verify_config() {
-	local config=$1 line opt want got bad=()
+	local config=$1 line opt got bad=() order=()
+	local -A want=()
 	while IFS= read -r line; do
 		if [[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)=(.*)$ ]]; then
-			opt=${BASH_REMATCH[1]} want=${BASH_REMATCH[2]}
+			opt=${BASH_REMATCH[1]}
+			[ -n "${want[$opt]+set}" ] || order+=("$opt")
+			want[$opt]=${BASH_REMATCH[2]}
 		elif [[ $line =~ ^#\ (CONFIG_[A-Za-z0-9_]+)\ is\ not\ set$ ]]; then
-			opt=${BASH_REMATCH[1]} want=n
-		else
-			continue
+			opt=${BASH_REMATCH[1]}
+			[ -n "${want[$opt]+set}" ] || order+=("$opt")
+			want[$opt]=n
 		fi
+	done < <(cat "${fragments[@]}")
+	for opt in "${order[@]}"; do
 		got=$(sed -n "s/^$opt=//p" "$config")
 		[ -n "$got" ] || got=n
-		[ "$got" = "$want" ] || bad+=("$opt (wanted $want, got $got)")
-	done <"$fragment"
+		[ "$got" = "${want[$opt]}" ] || bad+=("$opt (wanted ${want[$opt]}, got $got)")
+	done
 	if [ ${#bad[@]} -gt 0 ]; then
 		printf '  dropped/changed by olddefconfig: %s\n' "${bad[@]}" >&2
 		die "config fragment not honoured (unmet Kconfig dependencies?); see $config"
@@ -94,11 +125,11 @@ verify_config() {
 
 configure_tree() {
 	local src=$1
-	progress "configuring (tinyconfig + fragment + olddefconfig)"
+	progress "configuring (tinyconfig + ${fragments[*]##*/} + olddefconfig)"
 	# ARCH=x86_64 here only: with the default ARCH=x86, tinyconfig would
 	# answer "no" to the 64BIT prompt and start from a 32-bit config.
 	run_logged make -C "$src" ARCH=x86_64 tinyconfig
-	run_logged "$src/scripts/kconfig/merge_config.sh" -m -O "$src" "$src/.config" "$fragment"
+	run_logged "$src/scripts/kconfig/merge_config.sh" -m -O "$src" "$src/.config" "${fragments[@]}"
 	run_logged make -C "$src" ARCH=x86_64 olddefconfig
 	verify_config "$src/.config"
 }
@@ -147,6 +178,8 @@ build_fresh() {
 
 main() {
 	parse_args "$@"
+	fragments=("$fragment")
+	[ -z "$variant" ] || fragments+=("$here/kernel/variant-$variant.fragment")
 	check_tools
 	mkdir -p "$kernels"
 	local key dir

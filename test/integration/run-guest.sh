@@ -12,7 +12,8 @@ set -euo pipefail
 
 kernel='' initrd='' log='' timeout=180 append='' verbose=${KPP_VERBOSE:-0}
 # Kernel messages that mean the run is not clean, whatever the checks said.
-bad_patterns='Oops|BUG:|WARNING:|Call Trace|Kernel panic|general protection fault|kernel BUG|RIP: |Unable to handle'
+# "Missing ENDBR": an indirect branch to code without ENDBR on an IBT kernel.
+bad_patterns='Oops|BUG:|WARNING:|Call Trace|Kernel panic|general protection fault|kernel BUG|RIP: |Unable to handle|Missing ENDBR'
 
 die() { echo "run-guest: error: $*" >&2; exit 2; }
 

@@ -3,36 +3,68 @@
 # against the cached test kernel, boot it in QEMU, and run the check before
 # loading, while loaded, and after unloading (guest/patch-test.sh).
 # A test with an `expect-refusal` file instead expects kpatch-build to refuse
-# with a message containing that file's text.
-#   run-patch-test.sh KPATCH_BUILD NAME
+# with exactly one output line containing that file's text, and to exit with
+# status 1 (a refusal) or the one in `expect-status` (2: an error).
+#   run-patch-test.sh KPATCH_BUILD NAME [--variant VARIANT]
+# --variant: use that variant of the test kernel (build-test-kernel.sh
+#   --variant). When its config enforces module signatures, the module is
+#   signed with the tree's build key. VARIANT/host-checks.sh, if present,
+#   runs after the build (KPATCH_BUILD TREE PATCH_DIR WORK MODULE SIGN_ARGS...)
+#   and may leave files for the guest in WORK/variant/; VARIANT/variant.sh
+#   goes to the guest, where patch-test.sh runs its variant_checks first.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 kpatch_build=$1 name=$2
+shift 2
+variant=''
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--variant) variant=$2; shift ;;
+	*) echo "run-patch-test: unknown argument: $1" >&2; exit 2 ;;
+	esac
+	shift
+done
 dir=$here/patches/$name
 module=$(echo "livepatch-$name" | tr - _)
 work=$(mktemp -d -t "kpp-$name.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-tree=$("$here/build-test-kernel.sh" --print-dir)
+tree=$("$here/build-test-kernel.sh" --print-dir ${variant:+--variant "$variant"})
+sign=()
+if grep -qx 'CONFIG_MODULE_SIG_FORCE=y' "$tree/.config"; then
+	sign=(--sign-key "$tree/certs/signing_key.pem" --sign-cert "$tree/certs/signing_key.x509")
+fi
 
 if [ -f "$dir/expect-refusal" ]; then
 	expected=$(cat "$dir/expect-refusal")
-	if "$kpatch_build" -s "$tree" -n "$module" -o "$work" "$dir"/*.patch >"$work/out" 2>&1; then
-		cat "$work/out"
-		echo "FAIL $name: kpatch-build accepted a patch it must refuse"
-		exit 1
-	fi
+	want_status=1
+	[ -f "$dir/expect-status" ] && want_status=$(cat "$dir/expect-status")
+	status=0
+	# A refused build keeps its work directory: keep it in $work, removed on exit.
+	TMPDIR=$work "$kpatch_build" -s "$tree" -n "$module" -o "$work" "$dir"/*.patch >"$work/out" 2>&1 || status=$?
 	cat "$work/out"
-	grep -qF -- "$expected" "$work/out" || { echo "FAIL $name: refusal does not say '$expected'"; exit 1; }
-	echo "PASS $name: refused"
+	[ "$status" = "$want_status" ] ||
+		{ echo "FAIL $name: kpatch-build exited $status, expected $want_status"; exit 1; }
+	# The reason is one line of the output, and said once.
+	lines=$(grep -cF -- "$expected" "$work/out" || true)
+	[ "$lines" = 1 ] || { echo "FAIL $name: $lines line(s) say '$expected', expected 1"; exit 1; }
+	echo "PASS $name: refused (exit $status): $(grep -F -- "$expected" "$work/out")"
 	exit 0
 fi
 
-"$kpatch_build" -s "$tree" -n "$module" -o "$work" "$dir"/*.patch
+"$kpatch_build" -s "$tree" -n "$module" -o "$work" "${sign[@]}" "$dir"/*.patch
 echo "$module" >"$work/patch-name"
 extra=()
 [ -f "$dir/modules" ] && while read -r m; do extra+=("$tree/$m"); done <"$dir/modules"
+if [ -n "$variant" ]; then
+	mkdir -p "$work/variant"
+	if [ -x "$here/$variant/host-checks.sh" ]; then
+		"$here/$variant/host-checks.sh" "$kpatch_build" "$tree" "$dir" "$work" "$module" "${sign[@]}"
+	fi
+	[ -f "$here/$variant/variant.sh" ] && extra+=("$here/$variant/variant.sh")
+	for f in "$work"/variant/*; do [ -e "$f" ] && extra+=("$f"); done
+fi
 "$here/make-initramfs.sh" "$work/initramfs.cpio.gz" "$here/guest/patch-test.sh" \
 	"$work/$module.ko" "$dir/check.sh" "$work/patch-name" "${extra[@]}"
 "$here/run-guest.sh" --kernel "$tree/arch/x86/boot/bzImage" \

@@ -3,6 +3,7 @@
 // and the refusals.
 #include "create-diff-object/diff.h"
 #include "create-diff-object/dwarf_facts.h"
+#include "create-diff-object/type_layouts.h"
 #include "libkpp/elf/object.h"
 #include "libkpp/error.h"
 #include "testing/compile.h"
@@ -459,6 +460,149 @@ TEST_F(Diff, WithoutMarkersTheSameDataChangeIsRefused) {
     std::string edited = kIgnorable;
     edited.replace(edited.find("= 1"), 3, "= 2");
     EXPECT_THROW(diff(kIgnorable, edited), kpp::Refusal);
+}
+
+} // namespace
+
+namespace {
+
+// ---- Indirect Branch Tracking (CONFIG_X86_KERNEL_IBT) ----------------------
+
+// What the kernel adds with CONFIG_X86_KERNEL_IBT: ENDBR64 first in every
+// function that may be reached indirectly, __fentry__ called right after it.
+const std::vector<std::string> kIbtFlags = {"-fcf-protection=branch"};
+
+bool starts_with_endbr64(const elf::Object &obj, const std::string &func) {
+    elf::Symbol *sym = obj.find_symbol(func);
+    if (!sym || !sym->sec)
+        return false;
+    const auto &d = sym->sec->data;
+    uint64_t at = sym->value;
+    return at + 4 <= d.size() && d[at] == 0xf3 && d[at + 1] == 0x0f && d[at + 2] == 0x1e &&
+           d[at + 3] == 0xfa;
+}
+
+TEST_F(Diff, IbtFunctionWithFentryAfterEndbrIsPatchedWithItsEndbr) {
+    diff::Result r = diff("int add(int a, int b) { return a + b; }\n",
+                          "int add(int a, int b) { return a + b + 1; }\n", kIbtFlags);
+    ASSERT_TRUE(has_function(r, "add"));
+    ASSERT_TRUE(starts_with_endbr64(*elf::Object::read(orig.string()), "add"))
+        << "gcc did not put ENDBR64 first: the test does not test IBT code";
+    auto out = elf::Object::read(output.string());
+    EXPECT_TRUE(starts_with_endbr64(*out, "add"));
+    bool fentry_after_endbr = false;
+    for (const auto &rel : out->find_symbol("add")->sec->rela->relocs)
+        fentry_after_endbr |= rel.offset == 5 && rel.sym->name == "__fentry__";
+    EXPECT_TRUE(fentry_after_endbr);
+}
+
+// The ftrace call is only ever first or right after ENDBR64: a call to
+// __fentry__ behind any other 4-byte instruction is not ftrace's hook.
+std::string fentry_behind(const std::string &first_insn, int value) {
+    return "asm(\".pushsection .text.odd,\\\"ax\\\",@progbits\\n\"\n"
+           "    \".globl odd\\n.type odd,@function\\nodd:\\n\"\n"
+           "    \"" +
+           first_insn + "\\ncall __fentry__\\nmovl $" + std::to_string(value) +
+           ", %eax\\nret\\n.size odd, .-odd\\n.popsection\");\n";
+}
+
+TEST_F(Diff, FentryCallMustFollowEndbrOrBeFirst) {
+    diff::Result r = diff(fentry_behind("endbr64", 1), fentry_behind("endbr64", 2));
+    EXPECT_TRUE(has_function(r, "odd"));
+    expect_refusal(
+        [&] { diff(fentry_behind("nopl 0(%rax)", 1), fentry_behind("nopl 0(%rax)", 2)); },
+        {"odd", "ftrace"});
+}
+
+// objtool's seal list for a module: one ENDBR per function it saw no one
+// take the address of. In the patch module, `changed` is pointed at by the
+// patch's function table and `callback` by new code: neither may be sealed.
+constexpr const char *kSealedSites = R"(
+__attribute__((noinline)) int helper(int x) { return x * 3; }
+int changed(int x) { return helper(x) + 1; }
+asm(".pushsection .ibt_endbr_seal,\"a\"\n.long helper - .\n.long changed - .\n.popsection");
+)";
+
+TEST_F(Diff, IbtEndbrSealEntriesAreNeverCopied) {
+    std::string edited = kSealedSites;
+    edited.replace(edited.find("helper(x) + 1"), 13, "apply(callback, x)");
+    edited.insert(0, "static __attribute__((noinline)) int callback(int x) { return x - 1; }\n"
+                     "extern int apply(int (*fn)(int), int x);\n");
+    edited +=
+        "asm(\".pushsection .ibt_endbr_seal,\\\"a\\\"\\n.long callback - .\\n.popsection\");\n";
+    diff::Result r = diff(kSealedSites, edited, kIbtFlags);
+    ASSERT_TRUE(has_function(r, "changed"));
+    ASSERT_TRUE(has_function(r, "callback"));
+    ASSERT_NE(elf::Object::read(patched.string())->find_section(".ibt_endbr_seal"), nullptr);
+    auto out = elf::Object::read(output.string());
+    EXPECT_EQ(out->find_section(".ibt_endbr_seal"), nullptr);
+    EXPECT_EQ(out->find_section(".rela.ibt_endbr_seal"), nullptr);
+    EXPECT_TRUE(starts_with_endbr64(*out, "changed"));
+    EXPECT_TRUE(starts_with_endbr64(*out, "callback"));
+}
+
+} // namespace
+
+namespace {
+
+// ---- type layouts -----------------------------------------------------------
+// Objects that other code (the rest of the kernel, instances allocated
+// before the patch) uses with the old layout: a patch that changes the
+// layout is refused; the DWARF of both objects says so (-g).
+
+constexpr const char *kEntry = R"(
+struct entry { struct entry *next; long cookie; };
+typedef struct { int a; int b; } pair_t;
+union word { long l; char c[8]; };
+void fill(struct entry *e, pair_t *p, union word *w) { e->cookie = 1; p->a = 2; w->l = 3; }
+)";
+
+std::string edit(std::string src, const std::string &from, const std::string &to) {
+    src.replace(src.find(from), from.size(), to);
+    return src;
+}
+
+TEST_F(Diff, RefusesStructMemberAdded) {
+    expect_refusal(
+        [&] {
+            diff(kEntry,
+                 edit(edit(kEntry, "long cookie; }", "long cookie; long stamp; }"),
+                      "e->cookie = 1;", "e->cookie = 1; e->stamp = 5;"),
+                 {"-g"});
+        },
+        {"unit.o: struct entry changed layout (size 16 -> 24; member stamp added)",
+         "shadow variable"});
+}
+
+TEST_F(Diff, RefusesTypedefAndUnionLayoutChanges) {
+    expect_refusal(
+        [&] { diff(kEntry, edit(kEntry, "int a; int b;", "int b; int a;"), {"-g"}); },
+        {"pair_t changed layout (member b moved from byte 4 to byte 0; member a moved from "
+         "byte 0 to byte 4)"});
+    expect_refusal(
+        [&] {
+            diff(kEntry, edit(edit(kEntry, "char c[8];", "char c[16];"), "w->l = 3;", "w->c[9] = 3;"),
+                 {"-g"});
+        },
+        {"union word changed layout (size 8 -> 16; member c resized)"});
+}
+
+TEST_F(Diff, AcceptsNewTypesAndUnchangedLayouts) {
+    // A type only the patched object has is new: nothing in the running
+    // kernel uses it yet.
+    std::string with_extra =
+        edit(kEntry, "void fill(", "struct extra { int x; };\nstatic struct extra ex;\nvoid fill(");
+    diff::Result r = diff(kEntry, edit(with_extra, "w->l = 3;", "w->l = 3; ex.x++;"), {"-g"});
+    EXPECT_TRUE(has_function(r, "fill"));
+}
+
+TEST(TypeLayouts, DescribesRemovedAndResizedMembers) {
+    diff::TypeLayout before{16, {{"a", 0, 64}, {"b", 64, 32}, {"gone", 96, 32}}};
+    diff::TypeLayout after{16, {{"a", 0, 64}, {"b", 64, 64}}};
+    EXPECT_EQ(diff::describe_layout_change(before, after), "member b resized; member gone removed");
+    EXPECT_EQ(diff::describe_layout_change(before, before), "");
+    diff::TypeLayout bits{4, {{"flag", 3, 1}}}, moved{4, {{"flag", 5, 1}}};
+    EXPECT_EQ(diff::describe_layout_change(bits, moved), "member flag moved from bit 3 to bit 5");
 }
 
 } // namespace

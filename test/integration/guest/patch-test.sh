@@ -1,11 +1,16 @@
 # Guest half of run-patch-test.sh: the same check before loading the patch,
 # while it is enabled, and after it is disabled and unloaded.
-# /test/check.sh defines check_original, check_patched and kpp_functions.
+# /test/check.sh defines check_original, check_patched and kpp_functions;
+# /test/variant.sh, for a kernel variant, defines variant_checks.
 . /test/lib.sh
 . /test/check.sh
 
 patch=$(cat /test/patch-name)
 kpp_info "kernel $(uname -r), patch $patch"
+if [ -f /test/variant.sh ]; then
+	. /test/variant.sh
+	variant_checks "$patch"
+fi
 check_original before
 if kpp_lp_load "$patch" "/test/$patch.ko"; then
 	check_patched loaded
