@@ -123,6 +123,7 @@ HeaderDependencies run_scan(const HeaderScanRequest &request, const Progress &pr
                                      fmt::format("-j{}", request.jobs)};
     argv.insert(argv.end(), request.make_variables.begin(), request.make_variables.end());
     argv.push_back("CC=" + compiler_command());
+    argv.push_back("KCFLAGS=" + object_kcflags());
     for (const auto &[object, target] : targets)
         argv.push_back(target);
     try {

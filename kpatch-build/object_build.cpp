@@ -10,21 +10,18 @@
 namespace kpp::build {
 namespace fs = std::filesystem;
 
-namespace {
-
-std::string kcflags() {
+std::string object_kcflags() {
     std::string flags = "-ffunction-sections -fdata-sections";
     if (const char *user = std::getenv("KCFLAGS"); user && *user)
         flags = std::string(user) + " " + flags;
     return flags;
 }
 
-} // namespace
-
 std::vector<std::string> object_make_command(const BuildTree &tree,
                                              const ObjectBuildRequest &request) {
     std::vector<std::string> argv = {"make", "-C", tree.kernel_dir.string(),
-                                     fmt::format("-j{}", request.jobs), "KCFLAGS=" + kcflags()};
+                                     fmt::format("-j{}", request.jobs),
+                                     "KCFLAGS=" + object_kcflags()};
     argv.insert(argv.end(), tree.make_variables.begin(), tree.make_variables.end());
     if (std::getenv("CC"))
         argv.push_back("CC=" + compiler_command());

@@ -10,9 +10,9 @@ namespace kpp::build {
 // How to run kbuild for the objects being patched: `make -C SRC` for the
 // kernel itself, `make -C SRC M=DIR` for an out-of-tree module.
 struct BuildTree {
-    std::filesystem::path kernel_dir; // -C
-    std::filesystem::path root;       // where the objects and patched sources live
-    bool external_module = false;     // adds M=root
+    std::filesystem::path kernel_dir;        // -C
+    std::filesystem::path root;              // where the objects and patched sources live
+    bool external_module = false;            // adds M=root
     std::vector<std::string> make_variables; // what the tree was configured with (ARCH=...)
 };
 
@@ -21,6 +21,11 @@ struct ObjectBuildRequest {
     std::vector<std::string> extra_targets;
     unsigned jobs = 1;
 };
+
+// The KCFLAGS of the object builds: $KCFLAGS, then -ffunction-sections
+// -fdata-sections. A prepared stock tree is prepared with the same value, so
+// that kbuild's prepare stage finds its outputs up to date on every run.
+std::string object_kcflags();
 
 // The make command line: every object is its own goal, compiled with
 // -ffunction-sections -fdata-sections so that the diff can compare and pick

@@ -4,6 +4,7 @@
 #include "kpatch-build/compile_units.h"
 #include "kpatch-build/compiler_check.h"
 #include "kpatch-build/interrupt.h"
+#include "kpatch-build/object_build.h"
 #include "kpatch-build/tree_lock.h"
 #include "libkpp/error.h"
 #include "libkpp/log.h"
@@ -69,6 +70,7 @@ std::vector<std::string> make(const fs::path &tree, unsigned jobs,
     std::vector<std::string> argv = {"make", "-C", tree.string(), fmt::format("-j{}", jobs)};
     argv.insert(argv.end(), variables.begin(), variables.end());
     argv.push_back("CC=" + compiler_command());
+    argv.push_back("KCFLAGS=" + object_kcflags());
     argv.insert(argv.end(), goals.begin(), goals.end());
     return argv;
 }

@@ -3,7 +3,10 @@
 // Preparing a tree (extract the source, install the build's config, `make
 // olddefconfig prepare modules_prepare`, Module.symvers from the headers
 // package) takes about half a minute; every later patch for that release
-// reuses it and compiles only the objects it touches. Layout:
+// reuses it and compiles only the objects it touches. The tree is prepared
+// with the objects' KCFLAGS (object_kcflags()), so that a later object build
+// finds kbuild's prepare outputs up to date instead of rebuilding them and
+// having them restored afterwards. Layout:
 //
 //   CACHE/releases/REL            symlink to the current REL.<id> (atomic publish)
 //   CACHE/releases/REL.<id>/tree/ the prepared kernel tree
