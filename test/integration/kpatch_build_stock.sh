@@ -31,7 +31,7 @@ rel=$(stock_release)
 patch=$here/patches/meminfo-string/fix.patch
 module=$workdir/livepatch_stock_meminfo.ko
 rm -f "$module"
-"$kpatch_build" -a "$rel" -n livepatch_stock_meminfo -o "$workdir" "$patch" | tee "$workdir/kpatch-build.log"
+"$kpatch_build" -a "$rel" -n livepatch_stock_meminfo -o "$workdir" "$patch" 2>&1 | tee "$workdir/kpatch-build.log"
 [ -s "$module" ] || die "kpatch-build made no $module"
 
 # The reference: a module Debian built with this kernel.
