@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Installs the .deb into a fresh Debian bookworm root made with debootstrap
+# and runs it there:
+#   - apt-get install ./PACKAGE.deb resolves the dependencies inside the root;
+#   - kpatch-build --help, kpatch version, kpatch --help, the man pages and
+#     the unit (systemd-analyze verify against the root) are checked;
+#   - the installed kpatch-build builds the meminfo-string integration patch
+#     against the cached test kernel, with no source tree in the root: the
+#     module template can only come from /usr/share/kpatchpp/kmod/patch. The
+#     installed kpatch reads the module. The root sees the kernel tree at the
+#     same path (its .cmd files name absolute paths) through an overlay, so
+#     the cached tree itself is never written; its flock is held meanwhile,
+#     so no kpatch-build on the host changes it underneath the overlay.
+#
+# The debootstrapped root is cached as a tarball in
+# ${KPP_CACHE_DIR:-~/.cache/kpatchpp}/debootstrap/ and unpacked fresh on every
+# run; downloaded .debs are kept beside it (apt still resolves every time).
+#
+# Usage: check-chroot-install.sh PACKAGE.deb SOURCE_TOP
+set -euo pipefail
+deb=$(realpath "${1:?usage: check-chroot-install.sh PACKAGE.deb SOURCE_TOP}")
+top=$(realpath "${2:?usage: check-chroot-install.sh PACKAGE.deb SOURCE_TOP}")
+KPP_PROG=chroot-install
+. "$top/test/integration/host-lib.sh"
+
+suite=bookworm
+mirror=http://deb.debian.org/debian
+cache=${KPP_CACHE_DIR:-$HOME/.cache/kpatchpp}/debootstrap
+base=$cache/$suite-minbase-amd64.tar
+archives=$cache/apt-archives
+# What kbuild needs to rebuild objects of the test kernel, beyond the
+# package's own dependencies (make, gcc, binutils, patch).
+kbuild_packages=(bc flex bison libelf-dev libssl-dev)
+
+start=$SECONDS
+step() { printf '  [%4ds] %s\n' $((SECONDS - start)) "$*"; }
+
+[ "$(id -u)" -eq 0 ] || die "must run as root (debootstrap, chroot, mounts)"
+mkdir -p "$cache" "$archives/partial"
+
+if [ ! -f "$base" ]; then
+	step "no cached root: debootstrap --variant=minbase $suite from $mirror (once)"
+	fresh=$(mktemp -d "$cache/root.XXXXXX")
+	debootstrap --variant=minbase "$suite" "$fresh" "$mirror" >"$cache/debootstrap.log" 2>&1 ||
+		{ tail -20 "$cache/debootstrap.log"; rm -rf "$fresh"; die "debootstrap failed (log: $cache/debootstrap.log)"; }
+	tar -C "$fresh" -cf "$base.tmp" .
+	rm -rf "$fresh"
+	mv "$base.tmp" "$base"
+	step "cached the root as $base"
+fi
+
+root=$(mktemp -d /var/tmp/kpp-chroot.XXXXXX)
+mounts=()
+cleanup() {
+	local i
+	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
+		umount -l "${mounts[i]}" 2>/dev/null || true
+	done
+	rm -rf --one-file-system "$root" "$root.upper" "$root.work"
+}
+trap cleanup EXIT
+bind() { # bind SOURCE TARGET_IN_ROOT [ro]
+	mkdir -p "$root$2"
+	mount --bind "$1" "$root$2"
+	mounts+=("$root$2")
+	[ "${3:-}" != ro ] || mount -o remount,bind,ro "$root$2"
+}
+
+step "unpacking $base into $root"
+tar -C "$root" -xf "$base"
+mount -t proc proc "$root/proc"
+mounts+=("$root/proc")
+bind /dev /dev
+bind "$archives" /var/cache/apt/archives
+cp /etc/resolv.conf "$root/etc/resolv.conf"
+in_root() { chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+	DEBIAN_FRONTEND=noninteractive "$@"; }
+
+step "apt-get install ./$(basename "$deb") in the root"
+cp "$deb" "$root/tmp/"
+in_root apt-get -o APT::Sandbox::User=root update -qq
+in_root apt-get -o APT::Sandbox::User=root install -y -qq --no-install-recommends "/tmp/$(basename "$deb")" >"$root/tmp/apt.log" 2>&1 ||
+	{ tail -20 "$root/tmp/apt.log"; die "apt-get install of $(basename "$deb") failed in the root"; }
+status=$(in_root dpkg-query -W -f='${Status} ${Version}' kpatchpp)
+[ "$status" = "install ok installed 0.1.0" ] || [[ $status == "install ok installed "* ]] ||
+	die "kpatchpp not installed in the root: $status"
+step "installed: $status; dependencies apt pulled in: $(grep -c '^Setting up' "$root/tmp/apt.log") packages"
+
+fail=0
+check() { # check NAME EXPECTED-SUBSTRING OUTPUT
+	if [[ $3 == *"$2"* ]]; then
+		echo "  PASS $1"
+	else
+		echo "  FAIL $1: expected '$2' in: $(printf '%s' "$3" | head -5)"
+		fail=1
+	fi
+}
+check kpatch-build-help "--sourcedir" "$(in_root kpatch-build --help 2>&1)"
+check kpatch-build-version "kpatch-build (kpatch++)" "$(in_root kpatch-build --version 2>&1)"
+check kpatch-version "kpatch (kpatch++)" "$(in_root kpatch version 2>&1)"
+check kpatch-help "Usage: kpatch VERB" "$(in_root kpatch --help 2>&1)"
+check create-diff-object "usage: create-diff-object" "$(in_root /usr/libexec/kpatchpp/create-diff-object --help 2>&1)"
+check man-kpatch-build "kpatch\\-build \\- build a live patch module" \
+	"$(zcat "$root/usr/share/man/man1/kpatch-build.1.gz")"
+check unit-execstart "ExecStart=/usr/bin/kpatch load --all" "$(cat "$root/usr/lib/systemd/system/kpatch.service")"
+# The unit's syntax, directives and ExecStart binary, as systemd sees them.
+verify=$(systemd-analyze verify --man=no --root="$root" /usr/lib/systemd/system/kpatch.service 2>&1) && rc=0 || rc=$?
+check unit-verify "rc=0" "rc=$rc $verify"
+
+# A real build with the installed tools (see the top of this file).
+tree=$("$top/test/integration/build-test-kernel.sh" --print-dir)
+tree=$(realpath "$tree")
+step "kpatch-build in the root: meminfo-string against an overlay of $tree"
+in_root apt-get -o APT::Sandbox::User=root install -y -qq --no-install-recommends "${kbuild_packages[@]}" >>"$root/tmp/apt.log" 2>&1 ||
+	{ tail -20 "$root/tmp/apt.log"; die "apt-get install ${kbuild_packages[*]} failed in the root"; }
+[ ! -e "$root$top" ] || die "$top is visible in the root: the template check would not be meaningful"
+exec {tree_lock}<"$tree"
+flock "$tree_lock"
+mkdir -p "$root$tree" "$root.upper" "$root.work"
+mount -t overlay overlay -o "lowerdir=$tree,upperdir=$root.upper,workdir=$root.work" "$root$tree"
+mounts+=("$root$tree")
+# The root's libc headers may be newer than the host's, which makes kbuild
+# rebuild objtool; kpatch-build would rightly refuse a tree that changes
+# under it, so objtool is brought up to date in the overlay first.
+in_root make -C "$tree" -s ARCH=x86 tools/objtool >"$root/tmp/objtool.log" 2>&1 ||
+	{ tail -20 "$root/tmp/objtool.log"; die "building objtool in the overlay failed"; }
+mkdir -p "$root/tmp/out"
+cp "$top/test/integration/patches/meminfo-string/fix.patch" "$root/tmp/fix.patch"
+in_root kpatch-build -s "$tree" -n livepatch_pkg -o /tmp/out /tmp/fix.patch >"$root/tmp/build.out" 2>&1 && rc=0 || rc=$?
+umount "$root$tree"
+unset 'mounts[-1]'
+flock -u "$tree_lock"
+sed 's/^/    /' "$root/tmp/build.out"
+check kpatch-build-run "rc=0" "rc=$rc"
+info=$(in_root kpatch info /tmp/out/livepatch_pkg.ko 2>&1 || true)
+check module-livepatch "livepatch:   yes" "$info"
+check module-function "vmlinux:meminfo_proc_show," "$info"
+
+[ $fail -eq 0 ] || die "checks failed in the debootstrap root"
+step "all checks passed in the root"
