@@ -3,6 +3,7 @@
 #include "kpatch-build/command.h"
 #include "kpatch-build/compiler_check.h"
 #include "kpatch-build/kbuild_cmd.h"
+#include "kpatch-build/kbuild_prepare.h"
 #include "kpatch-build/object_build.h"
 #include "kpatch-build/progress.h"
 #include "kpatch-build/tree_guard.h"
@@ -23,7 +24,7 @@ std::string preprocess_target(const fs::path &tree, const std::string &object) {
         return base.string() + ".i";
     if (fs::exists(tree / (base.string() + ".S")))
         return base.string() + ".s";
-    return "";
+    return base.string() + ".i";
 }
 
 void HeaderDependencies::add(const std::string &object, const std::vector<std::string> &files) {
@@ -108,11 +109,11 @@ namespace {
 HeaderDependencies run_scan(const HeaderScanRequest &request, const Progress &progress) {
     TreeLock lock(request.tree);
     TreeGuard guard(request.tree, request.backup_dir);
+    // Other KCFLAGS than the tree was prepared with rebuild these.
+    guard.protect_all(files_prepare_may_rewrite(request.tree));
     std::vector<std::pair<std::string, std::string>> targets; // object, target
     for (const auto &object : request.objects) {
         std::string target = preprocess_target(request.tree, object);
-        if (target.empty())
-            continue;
         targets.emplace_back(object, target);
         guard.protect_all(files_written_by_build(target));
     }

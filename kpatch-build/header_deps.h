@@ -21,8 +21,10 @@ namespace kpp::build {
 class Progress;
 
 // "fs/proc/meminfo.o" -> "fs/proc/meminfo.i" (C) or ".s" (assembly, whose
-// kbuild target preprocesses), by which source exists in the tree; "" if
-// neither.
+// kbuild target preprocesses), by which source exists in the tree. A unit
+// whose source kbuild generates (asn1 parsers, vDSO images, raid6 tables)
+// gets ".i": kbuild generates the source first, or fails and the unit is
+// recorded as not scanned.
 std::string preprocess_target(const std::filesystem::path &tree, const std::string &object);
 
 class HeaderDependencies {
@@ -31,7 +33,8 @@ class HeaderDependencies {
     void add_unscanned(const std::string &object) { unscanned_.insert(object); }
 
     // Objects reading `path`; nullopt when some unit could not be scanned
-    // (it might be one of them: the caller must not guess).
+    // (it might be one of them: the caller must not guess; unscanned() says
+    // which).
     std::optional<std::vector<std::string>> objects_using(const std::string &path) const;
     const std::set<std::string> &unscanned() const { return unscanned_; }
 

@@ -83,7 +83,14 @@ ObjectLookup stock_object_lookup(const KernelTree &kernel, unsigned jobs, const 
     lookup.objects_using = [deps, scan, &progress](const std::string &path) {
         if (!*deps)
             *deps = scan_header_dependencies(scan, progress);
-        return (*deps)->objects_using(path);
+        auto users = (*deps)->objects_using(path);
+        if (!users) {
+            const auto &unscanned = (*deps)->unscanned();
+            log::info("{}: {} compile unit(s) could not be preprocessed in the prepared tree "
+                      "(e.g. {}), and any of them might read it",
+                      path, unscanned.size(), *unscanned.begin());
+        }
+        return users;
     };
     lookup.all_objects = [units] { return units->objects(); };
     return lookup;
