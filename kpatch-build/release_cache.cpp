@@ -211,7 +211,7 @@ PreparedRelease prepared_release(const distro::StockKernel &kernel, const fs::pa
     std::error_code ec;
     fs::path outdated = fs::canonical(layout.link, ec);
     PreparedRelease prepared = prepare(kernel, layout, jobs, progress);
-    if (!ec && fs::is_directory(outdated)) {
+    if (!ec && fs::is_directory(outdated / "tree")) {
         // Another package version under the same release name; wait for any
         // run still using the old tree before removing it.
         TreeLock old_tree(outdated / "tree");
