@@ -37,6 +37,10 @@ class Arch {
     virtual bool differs_only_in_line_numbers(const elf::Section &orig,
                                               const elf::Section &patched) const = 0;
 
+    // Whether a relocation in code is the target of a direct call or jump,
+    // rather than an address the code takes.
+    virtual bool is_branch(const elf::Section &text, const elf::Relocation &rel) const = 0;
+
     // The relocation type for a 64-bit absolute address (metadata tables).
     virtual uint32_t absolute64() const = 0;
     // Whether a relocation type is PC-relative.

@@ -103,6 +103,12 @@ bool endbr64_at(const std::vector<uint8_t> &code, uint64_t at) {
            code[at + 2] == 0x1e && code[at + 3] == 0xfa;
 }
 
+// The 5-byte NOP (nopl 0x0(%rax,%rax,1)) that stands in for a call.
+bool nop5_at(const std::vector<uint8_t> &code, uint64_t at) {
+    constexpr uint8_t kNop5[] = {0x0f, 0x1f, 0x44, 0x00, 0x00};
+    return at + 5 <= code.size() && std::equal(std::begin(kNop5), std::end(kNop5), &code[at]);
+}
+
 class X86_64 final : public Arch {
   public:
     std::string_view name() const override { return "x86_64"; }
@@ -119,10 +125,12 @@ class X86_64 final : public Arch {
     bool has_ftrace_hook(const elf::Symbol &func) const override {
         if (!func.sec || !func.sec->rela)
             return false;
-        // "call __fentry__" (e8 rel32) at entry, or right after ENDBR64.
+        // "call __fentry__" (e8 rel32) at entry, or right after ENDBR64;
+        // objtool --mcount and recordmcount turn the call into a 5-byte NOP
+        // and keep the relocation (R_X86_64_NONE).
         const auto &code = func.sec->data;
         uint64_t call = endbr64_at(code, func.value) ? func.value + 4 : func.value;
-        if (call >= code.size() || code[call] != 0xe8)
+        if (call >= code.size() || (code[call] != 0xe8 && !nop5_at(code, call)))
             return false;
         for (const Relocation &r : func.sec->rela->relocs)
             if (r.offset == call + 1 && r.sym->name == "__fentry__")
@@ -163,6 +171,20 @@ class X86_64 final : public Arch {
             i = end;
         }
         return any;
+    }
+
+    bool is_branch(const Section &text, const Relocation &rel) const override {
+        if (rel.type == R_X86_64_PLT32) // what gas emits for call/jmp to a symbol
+            return true;
+        if (rel.type != R_X86_64_PC32 || rel.offset > text.data.size())
+            return false;
+        // Older assemblers: call/jmp rel32 (e8/e9) or jcc rel32 (0f 80..8f).
+        // A RIP-relative operand's ModRM byte (mod 00, rm 101) is never one.
+        const auto &code = text.data;
+        uint64_t at = rel.offset;
+        if (at >= 1 && (code[at - 1] == 0xe8 || code[at - 1] == 0xe9))
+            return true;
+        return at >= 2 && code[at - 2] == 0x0f && (code[at - 1] & 0xf0) == 0x80;
     }
 
     uint32_t absolute64() const override { return R_X86_64_64; }

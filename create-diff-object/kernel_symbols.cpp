@@ -2,6 +2,7 @@
 #include "libkpp/error.h"
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -14,6 +15,22 @@ bool looks_like_elf(const std::string &path) {
     in.read(magic, 4);
     return in.gcount() == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' &&
            magic[3] == 'F';
+}
+
+// .ibt_endbr_seal of a linked file: 32-bit offsets, each relative to its
+// own entry, to the ENDBRs apply_ibt_endbr() overwrites at boot. (In a
+// module's .ko the entries are still relocations; they are not read.)
+std::unordered_set<uint64_t> sealed_endbrs(const elf::Object &obj) {
+    std::unordered_set<uint64_t> sealed;
+    const elf::Section *seal = obj.find_section(".ibt_endbr_seal");
+    if (!seal || seal->hdr.sh_addr == 0 || obj.file_type == ET_REL)
+        return sealed;
+    for (uint64_t at = 0; at + 4 <= seal->data.size(); at += 4) {
+        int32_t rel;
+        std::memcpy(&rel, seal->data.data() + at, 4);
+        sealed.insert(seal->hdr.sh_addr + at + static_cast<int64_t>(rel));
+    }
+    return sealed;
 }
 
 uint8_t type_from_text(std::string_view t) {
@@ -78,7 +95,8 @@ KernelSymbols KernelSymbols::load(const std::string &path) {
     KernelSymbols table;
     table.groups_.push_back({"", 0, 0});
     if (looks_like_elf(path)) {
-        auto obj = elf::Object::read_symbols(path);
+        auto obj = elf::Object::read_symbols(path, {".ibt_endbr_seal"});
+        table.sealed_ = sealed_endbrs(*obj);
         table.symbols_.reserve(obj->symbols.size());
         for (size_t i = 1; i < obj->symbols.size(); i++) {
             const elf::Symbol &s = *obj->symbols[i];
@@ -179,13 +197,14 @@ std::optional<KernelSymbols::Position> KernelSymbols::find(std::string_view name
         if (global != defined.end())
             mine = *global;
     }
+    bool sealed = sealed_.contains(symbols_[mine].address);
     if (defined.size() == 1)
-        return Position{0, symbols_[mine].size};
+        return Position{0, symbols_[mine].size, sealed};
     // kallsyms lists symbols by address; livepatch counts from 1 in that order.
     std::stable_sort(defined.begin(), defined.end(),
                      [&](size_t a, size_t b) { return symbols_[a].address < symbols_[b].address; });
     uint64_t pos = std::find(defined.begin(), defined.end(), mine) - defined.begin() + 1;
-    return Position{pos, symbols_[mine].size};
+    return Position{pos, symbols_[mine].size, sealed};
 }
 
 ExportedSymbols ExportedSymbols::load(const std::string &path) {

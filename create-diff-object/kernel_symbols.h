@@ -45,6 +45,10 @@ class KernelSymbols {
     struct Position {
         uint64_t sympos = 0; // 0 when the name is unique in the parent
         uint64_t size = 0;
+        // CONFIG_X86_KERNEL_IBT: the kernel overwrote the ENDBR at this
+        // symbol's address at boot (vmlinux's .ibt_endbr_seal), so an
+        // indirect call to it faults. Known for a linked parent (vmlinux).
+        bool endbr_sealed = false;
     };
     // Where the symbol `name` (local to `group` when local is true) sits.
     std::optional<Position> find(std::string_view name, bool local, size_t group) const;
@@ -58,6 +62,7 @@ class KernelSymbols {
     std::vector<KernelSymbol> symbols_;
     std::vector<FileGroup> groups_;
     std::unordered_map<std::string_view, std::vector<size_t>> by_name_;
+    std::unordered_set<uint64_t> sealed_; // addresses of sealed ENDBRs
 };
 
 // Which parent FILE group each local symbol of an object belongs to. An

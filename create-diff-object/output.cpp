@@ -191,6 +191,31 @@ class OutputBuilder {
         return it->second;
     }
 
+    // CONFIG_X86_KERNEL_IBT: the kernel overwrites at boot the ENDBR of each
+    // function whose address nothing in it takes (.ibt_endbr_seal). A
+    // pointer the patch takes to such a function would fault when called.
+    void refuse_pointer_to_sealed(const Section &from, const Relocation &rel, const Symbol &in,
+                                  const std::string &user) {
+        if (from.is_text() && ctx_.arch.is_branch(from, rel))
+            return;
+        const Symbol &old = in.twin ? *in.twin : in;
+        bool local = in.sec && in.is_local() && in.twin;
+        auto pos = ctx_.kernel->find(old.name, local, local ? groups_.of(in.twin) : 0);
+        if (pos && pos->endbr_sealed)
+            throw Refusal("{}: {} takes the address of {}, whose ENDBR {} seals at boot "
+                          "(CONFIG_X86_KERNEL_IBT; nothing in it takes that address), so a call "
+                          "through the pointer would fault with \"Missing ENDBR\"; make the "
+                          "patch change {} too (its copy in the module keeps its ENDBR), or "
+                          "call it directly",
+                          ctx_.object_name, user, old.name, ctx_.options.parent_name, old.name);
+    }
+
+    Symbol *kernel_target(const Section &from, const Relocation &rel, const Symbol &in,
+                          const std::string &user) {
+        refuse_pointer_to_sealed(from, rel, in, user);
+        return kernel_reference(in, user);
+    }
+
     // Re-points one relocation of input section `from`.
     Relocation translate(const Section &from, const Relocation &rel, uint64_t out_offset) {
         std::string user = from.owner ? from.owner->name : from.name;
@@ -198,7 +223,7 @@ class OutputBuilder {
         const Symbol *sym = rel.sym;
         if (!sym->is_section()) {
             auto it = out_symbol_.find(sym);
-            out.sym = it != out_symbol_.end() ? it->second : kernel_reference(*sym, user);
+            out.sym = it != out_symbol_.end() ? it->second : kernel_target(from, rel, *sym, user);
             return out;
         }
         // Section symbol: point at the new place, or at the kernel's symbol
@@ -208,7 +233,8 @@ class OutputBuilder {
         Target target = resolve_target(ctx_, from, rel);
         if (!target.sym->is_section()) {
             auto it = out_symbol_.find(target.sym);
-            out.sym = it != out_symbol_.end() ? it->second : kernel_reference(*target.sym, user);
+            out.sym =
+                it != out_symbol_.end() ? it->second : kernel_target(from, rel, *target.sym, user);
             out.addend = target.offset - bias;
             return out;
         }

@@ -105,8 +105,10 @@ class Object {
     // malformed input.
     static std::unique_ptr<Object> read(const std::string &path);
     // Reads only the section headers and the symbol table: enough to look
-    // symbols up in a large vmlinux without loading its contents.
-    static std::unique_ptr<Object> read_symbols(const std::string &path);
+    // symbols up in a large vmlinux without loading its contents. The
+    // sections named in `with_data` get their bytes too.
+    static std::unique_ptr<Object> read_symbols(const std::string &path,
+                                                const std::vector<std::string> &with_data = {});
 
     // Writes the model as an ELF64 relocatable object. Sections are written
     // in the order of `sections`; .symtab, .strtab, .shstrtab and the

@@ -26,7 +26,8 @@ std::vector<uint8_t> section_bytes(Elf_Scn *scn, const GElf_Shdr &shdr, const st
     return {p, p + data->d_size};
 }
 
-void read_sections(Object &obj, Elf *elf, bool symbols_only) {
+void read_sections(Object &obj, Elf *elf, bool symbols_only,
+                   const std::vector<std::string> &with_data) {
     size_t count = 0, shstrndx = 0;
     if (elf_getshdrnum(elf, &count) != 0 || elf_getshdrstrndx(elf, &shstrndx) != 0)
         throw Error("{}: cannot read the section header table ({})", obj.path, elf_errmsg(-1));
@@ -50,7 +51,8 @@ void read_sections(Object &obj, Elf *elf, bool symbols_only) {
         sec->name = name;
         sec->hdr = shdr;
         sec->index = i;
-        if (!symbols_only || is_symbol_table(shdr))
+        if (!symbols_only || is_symbol_table(shdr) ||
+            std::find(with_data.begin(), with_data.end(), sec->name) != with_data.end())
             sec->data = section_bytes(scn, shdr, obj.path, sec->name);
         obj.sections.push_back(std::move(sec));
     }
@@ -172,7 +174,8 @@ void read_relocations(Object &obj) {
 
 namespace {
 
-std::unique_ptr<Object> read_object(const std::string &path, bool symbols_only) {
+std::unique_ptr<Object> read_object(const std::string &path, bool symbols_only,
+                                    const std::vector<std::string> &with_data = {}) {
     LibelfFile file(path, LibelfFile::Mode::Read);
     Elf *elf = file.elf();
     auto obj = std::make_unique<Object>();
@@ -194,7 +197,7 @@ std::unique_ptr<Object> read_object(const std::string &path, bool symbols_only) 
     obj->os_abi = ehdr.e_ident[EI_OSABI];
     obj->flags = ehdr.e_flags;
 
-    read_sections(*obj, elf, symbols_only);
+    read_sections(*obj, elf, symbols_only, with_data);
     read_symbols(*obj, elf);
     if (!symbols_only)
         read_relocations(*obj);
@@ -209,8 +212,9 @@ std::unique_ptr<Object> Object::read(const std::string &path) {
     return read_object(path, false);
 }
 
-std::unique_ptr<Object> Object::read_symbols(const std::string &path) {
-    return read_object(path, true);
+std::unique_ptr<Object> Object::read_symbols(const std::string &path,
+                                             const std::vector<std::string> &with_data) {
+    return read_object(path, true, with_data);
 }
 
 } // namespace kpp::elf

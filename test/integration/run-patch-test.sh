@@ -12,6 +12,7 @@
 #   runs after the build (KPATCH_BUILD TREE PATCH_DIR WORK MODULE SIGN_ARGS...)
 #   and may leave files for the guest in WORK/variant/; VARIANT/variant.sh
 #   goes to the guest, where patch-test.sh runs its variant_checks first.
+#   A patch folder's expect-refusal-VARIANT expects a refusal on VARIANT only.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -36,8 +37,11 @@ if grep -qx 'CONFIG_MODULE_SIG_FORCE=y' "$tree/.config"; then
 	sign=(--sign-key "$tree/certs/signing_key.pem" --sign-cert "$tree/certs/signing_key.x509")
 fi
 
-if [ -f "$dir/expect-refusal" ]; then
-	expected=$(cat "$dir/expect-refusal")
+# expect-refusal-VARIANT: refused on that kernel variant only.
+refusal=$dir/expect-refusal
+[ -n "$variant" ] && [ -f "$dir/expect-refusal-$variant" ] && refusal=$dir/expect-refusal-$variant
+if [ -f "$refusal" ]; then
+	expected=$(cat "$refusal")
 	want_status=1
 	[ -f "$dir/expect-status" ] && want_status=$(cat "$dir/expect-status")
 	status=0

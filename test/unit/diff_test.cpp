@@ -506,11 +506,14 @@ std::string fentry_behind(const std::string &first_insn, int value) {
            ", %eax\\nret\\n.size odd, .-odd\\n.popsection\");\n";
 }
 
+// nopl 0x0(%rax) with an 8-bit displacement: 4 bytes, like ENDBR64.
+const std::string kNop4 = ".byte 0x0f, 0x1f, 0x40, 0x00";
+
 TEST_F(Diff, FentryCallMustFollowEndbrOrBeFirst) {
     diff::Result r = diff(fentry_behind("endbr64", 1), fentry_behind("endbr64", 2));
     EXPECT_TRUE(has_function(r, "odd"));
     expect_refusal(
-        [&] { diff(fentry_behind("nopl 0(%rax)", 1), fentry_behind("nopl 0(%rax)", 2)); },
+        [&] { diff(fentry_behind(kNop4, 1), fentry_behind(kNop4, 2)); },
         {"odd", "ftrace"});
 }
 
@@ -539,6 +542,53 @@ TEST_F(Diff, IbtEndbrSealEntriesAreNeverCopied) {
     EXPECT_EQ(out->find_section(".rela.ibt_endbr_seal"), nullptr);
     EXPECT_TRUE(starts_with_endbr64(*out, "changed"));
     EXPECT_TRUE(starts_with_endbr64(*out, "callback"));
+}
+
+// A running kernel made of one object: `ld` resolves its .ibt_endbr_seal
+// into the self-relative offsets vmlinux carries. `sealed` is in the list
+// (nothing took its address), `open` is not.
+constexpr const char *kSealedKernel = R"(
+extern int apply(int (*fn)(int), int x);
+__attribute__((noinline)) int sealed(int x) { return x * 3; }
+__attribute__((noinline)) int open(int x) { return x * 5; }
+int user(int x) { return sealed(x) + open(x); }
+asm(".pushsection .ibt_endbr_seal,\"a\"\n.long sealed - .\n.popsection");
+)";
+
+class SealedKernel : public Diff {
+  protected:
+    // Diffs kSealedKernel against it with `user`'s body replaced.
+    diff::Result diff_user(const std::string &body) {
+        std::string edited = kSealedKernel;
+        edited.replace(edited.find("return sealed(x) + open(x);"), 27, body);
+        orig = compile(dir, "orig", "kernel", kSealedKernel, kIbtFlags);
+        patched = compile(dir, "patched", "kernel", edited, kIbtFlags);
+        std::filesystem::path vmlinux = dir / "vmlinux";
+        RunResult ld = run({"ld", "-o", vmlinux.string(), "-e", "0", "--unresolved-symbols=ignore-all",
+                            "-z", "noexecstack", orig.string()});
+        if (!ld.exited || ld.status != 0)
+            throw std::runtime_error("ld failed: " + ld.err);
+        diff::Options o;
+        o.orig_path = orig.string();
+        o.patched_path = patched.string();
+        o.parent_name = "vmlinux";
+        o.parent_symtab = vmlinux.string();
+        o.symvers_path = "/dev/null";
+        o.patch_name = "test_unit";
+        o.output_path = (dir / "out.o").string();
+        o.sizes = corpus_sizes();
+        return diff::diff_objects(o);
+    }
+};
+
+TEST_F(SealedKernel, RefusesAPointerToAFunctionTheKernelSealed) {
+    expect_refusal([&] { diff_user("return apply(sealed, x);"); },
+                   {"user", "takes the address of sealed", "Missing ENDBR"});
+}
+
+TEST_F(SealedKernel, CallsToSealedFunctionsAndPointersToOthersAreFine) {
+    EXPECT_TRUE(has_function(diff_user("return sealed(x) + open(x) + 1;"), "user"));
+    EXPECT_TRUE(has_function(diff_user("return apply(open, x) + sealed(x);"), "user"));
 }
 
 } // namespace
