@@ -60,7 +60,20 @@ fi
 "$kpatch_build" -s "$tree" -n "$module" -o "$work" "${sign[@]}" "$dir"/*.patch
 echo "$module" >"$work/patch-name"
 extra=()
-[ -f "$dir/modules" ] && while read -r m; do extra+=("$tree/$m"); done <"$dir/modules"
+# A tree module for the guest; signed like the patch when the kernel
+# enforces signatures (the tree's modules are signed only at modules_install).
+add_tree_module() {
+	local ko=$tree/$1
+	if [ ${#sign[@]} -gt 0 ]; then
+		mkdir -p "$work/modules"
+		cp "$ko" "$work/modules/"
+		ko=$work/modules/$(basename "$1")
+		"$tree/scripts/sign-file" "$(sed -n 's/^CONFIG_MODULE_SIG_HASH="\(.*\)"$/\1/p' "$tree/.config")" \
+			"${sign[1]}" "${sign[3]}" "$ko"
+	fi
+	extra+=("$ko")
+}
+[ -f "$dir/modules" ] && while read -r m; do add_tree_module "$m"; done <"$dir/modules"
 if [ -n "$variant" ]; then
 	mkdir -p "$work/variant"
 	if [ -x "$here/$variant/host-checks.sh" ]; then

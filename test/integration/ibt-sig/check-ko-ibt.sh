@@ -1,31 +1,45 @@
 #!/usr/bin/env bash
 # Inspect a patch module built for an IBT kernel (CONFIG_X86_KERNEL_IBT):
 # every function the module puts in place of a kernel function (the targets
-# of .kpatchpp.funcs) must start with ENDBR64 when the kernel's own copy in
-# VMLINUX does (always, without VMLINUX), and must not be listed in the
+# of .kpatchpp.funcs) must start with ENDBR64 when the kernel's own copy
+# (the first of the KERNEL_FILEs, vmlinux or module .ko files, that has it)
+# does (always, without KERNEL_FILEs), and must not be listed in the
 # module's .ibt_endbr_seal, which the loader would turn into a NOP
 # (apply_ibt_endbr()). Prints one IBT-KO line per function; exit 1 if any
 # rule is broken.
-#   check-ko-ibt.sh MODULE.ko [VMLINUX]
+#   check-ko-ibt.sh MODULE.ko [KERNEL_FILE...]
 set -euo pipefail
 
-ko=$1 vmlinux=${2:-}
+ko=$1
+shift
+kernel_files=("$@")
 fail=0
 
 die() { echo "check-ko-ibt: error: $*" >&2; exit 2; }
 [ -f "$ko" ] || die "no module $ko"
-[ -z "$vmlinux" ] || [ -f "$vmlinux" ] || die "no vmlinux $vmlinux"
+for k in "${kernel_files[@]}"; do [ -f "$k" ] || die "no kernel file $k"; done
 for t in readelf objdump awk; do
 	command -v "$t" >/dev/null || die "'$t' not found; install binutils"
 done
 
-# yes/no: does FUNC in FILE start with ENDBR64?
+# The first instruction of FUNC in FILE, empty if FILE lacks it.
+first_insn() {
+	objdump -d --disassemble="$2" "$1" |
+		awk -v n="<$2>:" 'found { print; exit } index($0, n) { found = 1 }'
+}
+
+# yes/no: does FUNC start with ENDBR64 in the first FILE that has it?
 starts_with_endbr64() {
-	local first
-	first=$(objdump -d --disassemble="$2" "$1" |
-		awk -v n="<$2>:" 'found { print; exit } index($0, n) { found = 1 }')
-	[ -n "$first" ] || die "$2 not found in $1"
-	[[ $first == *endbr64* ]] && echo yes || echo no
+	local func=$1 file first
+	shift
+	for file in "$@"; do
+		first=$(first_insn "$file" "$func")
+		if [ -n "$first" ]; then
+			[[ $first == *endbr64* ]] && echo yes || echo no
+			return
+		fi
+	done
+	die "$func not found in $*"
 }
 
 # Each function symbol's section and offset (decimal): fsec[F], foff[F].
@@ -65,9 +79,9 @@ echo "IBT-KO ${#seals[@]} .ibt_endbr_seal entries in $(basename "$ko")"
 
 for f in "${replacements[@]}"; do
 	[ -n "${fsec[$f]+set}" ] || die "$f: no function symbol in $ko"
-	endbr=$(starts_with_endbr64 "$ko" "$f")
+	endbr=$(starts_with_endbr64 "$f" "$ko")
 	want=yes
-	[ -z "$vmlinux" ] || want=$(starts_with_endbr64 "$vmlinux" "$f")
+	[ ${#kernel_files[@]} -eq 0 ] || want=$(starts_with_endbr64 "$f" "${kernel_files[@]}")
 	sealed=no
 	for s in "${seals[@]}"; do
 		[ "$s" = "${fsec[$f]} ${foff[$f]}" ] && sealed=yes

@@ -27,7 +27,9 @@ is_signed "$ko" || fail "$ko carries no module signature"
 echo "ibt-sig: $(basename "$ko") is signed ($(grep -x 'CONFIG_MODULE_SIG_HASH=.*' "$tree/.config"))"
 
 grep -qx 'CONFIG_X86_KERNEL_IBT=y' "$tree/.config" || fail "$tree is not an IBT kernel"
-"$here/check-ko-ibt.sh" "$ko" "$tree/vmlinux" || fail "IBT rules broken in $ko (see IBT-KO lines)"
+kernel_files=("$tree/vmlinux")
+[ -f "$dir/modules" ] && while read -r m; do kernel_files+=("$tree/$m"); done <"$dir/modules"
+"$here/check-ko-ibt.sh" "$ko" "${kernel_files[@]}" || fail "IBT rules broken in $ko (see IBT-KO lines)"
 
 mkdir -p "$work/unsigned"
 if ! "$kpatch_build" -s "$tree" -n "$module" -o "$work/unsigned" "$dir"/*.patch \
