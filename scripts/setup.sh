@@ -11,6 +11,8 @@ packages=(
 	# build a kernel and kernel modules
 	flex bison bc libssl-dev kmod cpio xz-utils rsync patch
 	linux-source-6.1
+	# module signing: the ibt-sig test kernel generates its key with openssl
+	openssl
 	# pahole: its version is part of the stock kernel's config (kpatch-build without -s)
 	dwarves
 	# boot it
