@@ -512,9 +512,8 @@ const std::string kNop4 = ".byte 0x0f, 0x1f, 0x40, 0x00";
 TEST_F(Diff, FentryCallMustFollowEndbrOrBeFirst) {
     diff::Result r = diff(fentry_behind("endbr64", 1), fentry_behind("endbr64", 2));
     EXPECT_TRUE(has_function(r, "odd"));
-    expect_refusal(
-        [&] { diff(fentry_behind(kNop4, 1), fentry_behind(kNop4, 2)); },
-        {"odd", "ftrace"});
+    expect_refusal([&] { diff(fentry_behind(kNop4, 1), fentry_behind(kNop4, 2)); },
+                   {"odd", "ftrace"});
 }
 
 // objtool's seal list for a module: one ENDBR per function it saw no one
@@ -564,8 +563,8 @@ class SealedKernel : public Diff {
         orig = compile(dir, "orig", "kernel", kSealedKernel, kIbtFlags);
         patched = compile(dir, "patched", "kernel", edited, kIbtFlags);
         std::filesystem::path vmlinux = dir / "vmlinux";
-        RunResult ld = run({"ld", "-o", vmlinux.string(), "-e", "0", "--unresolved-symbols=ignore-all",
-                            "-z", "noexecstack", orig.string()});
+        RunResult ld = run({"ld", "-o", vmlinux.string(), "-e", "0",
+                            "--unresolved-symbols=ignore-all", "-z", "noexecstack", orig.string()});
         if (!ld.exited || ld.status != 0)
             throw std::runtime_error("ld failed: " + ld.err);
         diff::Options o;
