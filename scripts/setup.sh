@@ -22,7 +22,7 @@ packages=(
 	# hardening: libFuzzer targets and the ASan+UBSan build (scripts/test-hardening.sh)
 	clang libclang-rt-14-dev
 	# packaging: .deb/.rpm, installed into a debootstrap root (scripts/package.sh)
-	debootstrap lintian rpm dpkg-dev
+	debootstrap lintian rpm dpkg-dev bash-completion
 )
 
 SUDO=

@@ -103,6 +103,27 @@ dump_json list-after list --json --prefix "$prefix"
 kp uninstall --prefix "$prefix" "$patch"
 kpp_assert_eq uninstall-status 0 "$rc"
 kpp_assert_eq uninstalled-file "" "$(ls "$prefix/var/lib/kpatch/$rel/" 2>/dev/null)"
+# Boot-time loading: the command kpatch.service runs (its ExecStart, with the
+# installed bindir standing for /test), on the default install directory.
+unit_args=$(sed -n 's|^ExecStart=@CMAKE_INSTALL_FULL_BINDIR@/kpatch ||p' /test/kpatch.service.in)
+kpp_assert_eq unit-execstart "load --all" "$unit_args"
+kp $unit_args
+kpp_assert_eq unit-none-status 0 "$rc"
+kpp_assert_contains unit-none-message "no patch installed for $rel in /var/lib/kpatch/$rel" "$out"
+kp install "/test/$patch.ko"
+kpp_assert_eq unit-install-status 0 "$rc"
+kp $unit_args
+kpp_assert_eq unit-load-status 0 "$rc"
+kpp_assert_contains unit-load-message "$patch: loaded, transition complete" "$out"
+kpp_assert_contains unit-loaded-label "MemTotal(kpatch++): " "$(head -1 /proc/meminfo)"
+kp $unit_args
+kpp_assert_eq unit-again-status 0 "$rc"
+kpp_assert_contains unit-again-message "$patch: already loaded" "$out"
+kp unload "$patch"
+kpp_assert_eq unit-unload-status 0 "$rc"
+kp uninstall "$patch"
+kpp_assert_eq unit-uninstall-status 0 "$rc"
+
 # A stalled transition. stall.patch replaces kernel_wait4, where every shell
 # waiting for a child sleeps: while `kpatch load` runs, its parent shells
 # (/init at least) cannot switch, so a short --timeout expires and kpatch names them. The
@@ -129,5 +150,24 @@ if [ -f "/test/$stall.ko" ]; then
 	kpp_assert_eq stall-unload-status 0 "$rc"
 	kpp_assert_contains stall-unload-progress "$stall: unpatching:" "$out"
 	kpp_assert_eq stall-unload-gone "" "$(ls -d /sys/module/$stall 2>/dev/null)"
+
+	# The documented way out for tasks that never move (docs/kpatch.md):
+	# `kpatch force` completes the transition within a second, without the
+	# 15 s signal. Unsafe, so it wants --yes, and the kernel then keeps the
+	# module for good: this is the last step of the test.
+	kp load --timeout 3 "/test/$stall.ko"
+	kpp_assert_eq force-stalled-status 1 "$rc"
+	kpp_assert_eq force-in-transition 1 "$(cat /sys/kernel/livepatch/$stall/transition)"
+	kp force "$stall"
+	kpp_assert_eq force-without-yes-status 1 "$rc"
+	kpp_assert_eq force-without-yes-in-transition 1 "$(cat /sys/kernel/livepatch/$stall/transition)"
+	kp force "$stall" --yes
+	kpp_assert_eq force-status 0 "$rc"
+	kpp_assert_contains force-message "$stall: transition forced" "$out"
+	# force marks every task switched; the core's next check (at most 1 s
+	# later) then finds none left and completes.
+	kpp_wait_transition "$stall" 5
+	kpp_assert_eq force-enabled 1 "$(cat /sys/kernel/livepatch/$stall/enabled)"
+	kpp_assert_eq force-no-unpatched-task "" "$(grep -lx 0 /proc/[0-9]*/patch_state 2>/dev/null)"
 fi
 kpp_done

@@ -43,7 +43,8 @@ echo "$module" >"$workdir/patch-name"
 "$kpatch" info --json "$workdir/$module.ko" >"$workdir/info-host.json"
 
 "$integ/make-initramfs.sh" "$workdir/initramfs.cpio.gz" "$here/guest-cli.sh" \
-	"$kpatch" "$workdir/$module.ko" "$tree/fs/binfmt_misc.ko" "$workdir/patch-name" "$workdir/livepatch_cli_stall.ko"
+	"$kpatch" "$workdir/$module.ko" "$tree/fs/binfmt_misc.ko" "$workdir/patch-name" "$workdir/livepatch_cli_stall.ko" \
+	"$(dirname "$integ")/../tools/kpatch.service.in"
 "$integ/run-guest.sh" --kernel "$tree/arch/x86/boot/bzImage" \
 	--initrd "$workdir/initramfs.cpio.gz" --log "$workdir/console.log" --timeout 300
 
