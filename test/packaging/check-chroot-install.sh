@@ -82,7 +82,7 @@ in_root apt-get -o APT::Sandbox::User=root update -qq
 in_root apt-get -o APT::Sandbox::User=root install -y -qq --no-install-recommends "/tmp/$(basename "$deb")" >"$root/tmp/apt.log" 2>&1 ||
 	{ tail -20 "$root/tmp/apt.log"; die "apt-get install of $(basename "$deb") failed in the root"; }
 status=$(in_root dpkg-query -W -f='${Status} ${Version}' kpatchpp)
-[ "$status" = "install ok installed 0.1.0" ] || [[ $status == "install ok installed "* ]] ||
+[[ $status == "install ok installed "* ]] ||
 	die "kpatchpp not installed in the root: $status"
 step "installed: $status; dependencies apt pulled in: $(grep -c '^Setting up' "$root/tmp/apt.log") packages"
 
