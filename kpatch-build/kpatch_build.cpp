@@ -5,6 +5,7 @@
 #include "kpatch-build/data_dir.h"
 #include "kpatch-build/diff_report.h"
 #include "kpatch-build/diff_stage.h"
+#include "kpatch-build/disk_space.h"
 #include "kpatch-build/interrupt.h"
 #include "kpatch-build/kbuild_config.h"
 #include "kpatch-build/kbuild_outputs.h"
@@ -20,6 +21,7 @@
 #include "kpatch-build/stock_kernel.h"
 #include "kpatch-build/tree_guard.h"
 #include "kpatch-build/tree_lock.h"
+#include "kpatch-build/tree_match.h"
 #include "kpatch-build/tree_snapshot.h"
 #include "kpatch-build/work_dir.h"
 #include "libkpp/log.h"
@@ -115,6 +117,8 @@ Plan make_plan(const Options &options, const WorkDir &work, const Progress &prog
     Plan plan;
     progress.stage("checking the kernel tree");
     plan.kernel = find_kernel_tree(options, progress);
+    if (!plan.kernel.stock)
+        check_tree_files_match(plan.kernel);
     if (options.skip_compiler_check)
         log::warn("not checking that {} is the compiler that built the kernel", compiler_command());
     else
@@ -310,6 +314,28 @@ fs::path run_stages(const Options &options, const WorkDir &work, const Progress 
     return request.output;
 }
 
+// Rethrows the exception being handled, replaced by a "no space left" error
+// when a filesystem kpatch-build writes to is full: that, not the first
+// operation to fail, is what the user has to fix. An interrupt stays one.
+[[noreturn]] void rethrow_explaining_full_disk(const Options &options, const WorkDir &work) {
+    try {
+        throw;
+    } catch (const Interrupted &) {
+        throw;
+    } catch (const std::exception &e) {
+        std::vector<WritePlace> places{
+            {work.path().parent_path(), "TMPDIR"},
+            {fs::absolute(options.output_dir.empty() ? "." : options.output_dir), "the output directory"}};
+        if (!options.source_dir.empty())
+            places.push_back({fs::absolute(options.source_dir), "the kernel tree"});
+        auto full = describe_full_place(places);
+        if (!full)
+            throw;
+        log::debug("the failure a full disk caused: {}", e.what());
+        throw Error("{}", *full);
+    }
+}
+
 } // namespace
 
 void run_kpatch_build(const Options &options) {
@@ -332,7 +358,7 @@ void run_kpatch_build(const Options &options) {
             work.keep();
         if (work.kept())
             log::info("log: {} (work directory kept)", work.log().string());
-        throw;
+        rethrow_explaining_full_disk(options, work);
     }
 }
 

@@ -2,8 +2,9 @@
 # kpatch-build must leave the kernel tree byte-for-byte as it found it when it
 # is interrupted: start it on the test kernel with a meminfo patch, send
 # SIGINT while make is compiling (once during the original build, once after
-# the patch was applied, during the patched build), and compare checksums of
-# the touched files and a (path, size, mtime) manifest of the whole tree.
+# the patch was applied, during the patched build), and compare fingerprints
+# of the whole tree: a checksum of every file's contents, plus every path with
+# its type, size and mtime (tree_fingerprint in host-lib.sh).
 #
 # Usage: kpatch_build_interrupt.sh --kpatch-build PATH [--workdir DIR]
 #                                  [--tree DIR | --in-place]
@@ -13,6 +14,9 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+KPP_PROG=kpatch_build_interrupt
+# shellcheck source=host-lib.sh
+. "$here/host-lib.sh"
 kpatch_build=""
 workdir=""
 tree=""
@@ -41,9 +45,7 @@ parse_args() {
 	workdir=$(cd "$workdir" && pwd)
 }
 
-# A private copy keeps the shared cache safe should the test find a bug. A
-# tree that moved rebuilds objtool on its next make (its .cmd files name the
-# old place), so settle the copy with one make before taking the baseline.
+# A private copy keeps the shared cache safe should the test find a bug.
 prepare_tree() {
 	if [ -n "$tree" ]; then
 		return
@@ -55,11 +57,7 @@ prepare_tree() {
 		return
 	fi
 	tree="$workdir/linux"
-	rm -rf "$tree"
-	echo "copying $cached to $tree"
-	cp -a "$cached" "$tree"
-	make -C "$tree" -j"$(nproc)" fs/proc/meminfo.o >"$workdir/settle.log" 2>&1 ||
-		die "settling the copy failed; see $workdir/settle.log"
+	private_tree_copy "$cached" "$tree" "$workdir/settle.log"
 }
 
 # The patch is made from the tree's own file, so it applies whatever the
@@ -75,15 +73,7 @@ make_patch() {
 	[ -s "$workdir/meminfo.patch" ] || die "could not make the patch"
 }
 
-# Checksums of what kpatch-build touches, and size+mtime of every file.
-fingerprint() {
-	local out=$1
-	(
-		cd "$tree"
-		sha256sum fs/proc/meminfo.c fs/proc/meminfo.o fs/proc/.meminfo.o.cmd
-		find . -type f -printf '%P %s %T@\n' | LC_ALL=C sort
-	) >"$out"
-}
+fingerprint() { tree_fingerprint "$tree" "$1"; }
 
 # Starts kpatch-build, waits for STAGE and for its make child to be
 # compiling, sends SIGINT, waits for the exit. Sets `status` and `output`.
@@ -130,7 +120,7 @@ check_interrupted_run() {
 	fi
 	fingerprint "$workdir/after-$name"
 	if cmp -s "$workdir/before" "$workdir/after-$name"; then
-		pass "$name: tree identical (checksums and size/mtime of every file)"
+		pass "$name: tree identical (content checksum, size and mtime of every file)"
 	else
 		fail "$name: tree differs:"
 		diff "$workdir/before" "$workdir/after-$name" | head -20 || true
@@ -144,7 +134,7 @@ main() {
 	prepare_tree
 	make_patch
 	fingerprint "$workdir/before"
-	echo "tree: $tree ($(wc -l <"$workdir/before") files fingerprinted)"
+	echo "tree: $tree ($(wc -l <"$workdir/before") fingerprint lines)"
 
 	interrupt_during "building original objects" original
 	check_interrupted_run original
