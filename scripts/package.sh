@@ -23,6 +23,7 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
+build=$(realpath -m "$build")
 
 start=$SECONDS
 stage() { printf '[%4ds] %s\n' $((SECONDS - start)) "$*"; }
