@@ -106,48 +106,75 @@ HeaderDependencies HeaderDependencies::load(const fs::path &file) {
 
 namespace {
 
-HeaderDependencies run_scan(const HeaderScanRequest &request, const Progress &progress) {
-    TreeLock lock(request.tree);
-    TreeGuard guard(request.tree, request.backup_dir);
-    // Other KCFLAGS than the tree was prepared with rebuild these.
-    guard.protect_all(files_prepare_may_rewrite(request.tree));
-    std::vector<std::pair<std::string, std::string>> targets; // object, target
-    for (const auto &object : request.objects) {
-        std::string target = preprocess_target(request.tree, object);
-        targets.emplace_back(object, target);
-        guard.protect_all(files_written_by_build(target));
-    }
-    progress.stage(fmt::format("scanning the header dependencies of {} compile units (once per "
-                               "release; log: {})",
-                               targets.size(), request.log.string()));
+// make -k GOALS in the tree with the object builds' variables; failures are
+// left for the caller to find (a goal without its .cmd file).
+void make_keep_going(const HeaderScanRequest &request, const std::vector<std::string> &goals) {
     std::vector<std::string> argv = {"make", "-k", "-C", request.tree.string(),
                                      fmt::format("-j{}", request.jobs)};
     argv.insert(argv.end(), request.make_variables.begin(), request.make_variables.end());
     argv.push_back("CC=" + compiler_command());
     argv.push_back("KCFLAGS=" + object_kcflags());
-    for (const auto &[object, target] : targets)
-        argv.push_back(target);
+    argv.insert(argv.end(), goals.begin(), goals.end());
     try {
         run_logged(argv, request.log);
     } catch (const CommandFailed &) {
-        // -k went on past the units that failed; they are recorded below.
-        log::warn("some compile units could not be preprocessed (see {})", request.log.string());
+        log::debug("some goals failed (see {})", request.log.string());
     }
+}
+
+// The files kbuild recorded for `goal` (its source and deps), if it was built.
+std::optional<std::vector<std::string>> recorded_inputs(const fs::path &tree,
+                                                        const std::string &goal) {
+    std::ifstream in(tree / cmd_file_for(goal));
+    if (!in)
+        return std::nullopt;
+    std::stringstream text;
+    text << in.rdbuf();
+    KbuildCommand cmd = parse_kbuild_command(text.str());
+    std::vector<std::string> files = cmd.deps;
+    files.push_back(cmd.source);
+    for (auto &file : files)
+        file = fs::path(file).lexically_normal().string();
+    return files;
+}
+
+HeaderDependencies run_scan(const HeaderScanRequest &request, const Progress &progress) {
+    TreeLock lock(request.tree);
+    TreeGuard guard(request.tree, request.backup_dir);
+    // Other KCFLAGS than the tree was prepared with rebuild these.
+    guard.protect_all(files_prepare_may_rewrite(request.tree));
+    std::vector<std::string> targets;
+    for (const auto &object : request.objects) {
+        targets.push_back(preprocess_target(request.tree, object));
+        guard.protect_all(files_written_by_build(targets.back()));
+    }
+    progress.stage(fmt::format("scanning the header dependencies of {} compile units (once per "
+                               "release; log: {})",
+                               targets.size(), request.log.string()));
+    make_keep_going(request, targets);
     HeaderDependencies deps;
-    for (const auto &[object, target] : targets) {
-        std::ifstream in(request.tree / cmd_file_for(target));
-        if (!in) {
-            deps.add_unscanned(object);
-            continue;
+    std::vector<std::string> failed;
+    for (size_t i = 0; i < targets.size(); i++) {
+        if (auto files = recorded_inputs(request.tree, targets[i]))
+            deps.add(request.objects[i], *files);
+        else
+            failed.push_back(request.objects[i]);
+    }
+    // Units that include headers kbuild generates (x509.asn1.h, inat-tables.c)
+    // only preprocess once those exist, and only the object's rule makes
+    // them: build those objects (their .cmd files list the same deps).
+    if (!failed.empty()) {
+        progress.stage(
+            fmt::format("compiling {} compile units that need generated headers", failed.size()));
+        for (const auto &object : failed)
+            guard.protect_all(files_written_by_build(object));
+        make_keep_going(request, failed);
+        for (const auto &object : failed) {
+            if (auto files = recorded_inputs(request.tree, object))
+                deps.add(object, *files);
+            else
+                deps.add_unscanned(object);
         }
-        std::stringstream text;
-        text << in.rdbuf();
-        KbuildCommand cmd = parse_kbuild_command(text.str());
-        std::vector<std::string> files = cmd.deps;
-        files.push_back(cmd.source);
-        for (auto &file : files)
-            file = fs::path(file).lexically_normal().string();
-        deps.add(object, files);
     }
     if (auto problems = guard.restore(); !problems.empty())
         throw Error("could not remove the scan's files from {}", request.tree.string());

@@ -84,6 +84,9 @@ ObjectLookup stock_object_lookup(const KernelTree &kernel, unsigned jobs, const 
         if (!*deps)
             *deps = scan_header_dependencies(scan, progress);
         auto users = (*deps)->objects_using(path);
+        if (users && users->empty())
+            log::info("{}: no compile unit of vmlinux or its modules is built from it or reads it",
+                      path);
         if (!users) {
             const auto &unscanned = (*deps)->unscanned();
             log::info("{}: {} compile unit(s) could not be preprocessed in the prepared tree "
@@ -92,7 +95,15 @@ ObjectLookup stock_object_lookup(const KernelTree &kernel, unsigned jobs, const 
         }
         return users;
     };
-    lookup.all_objects = [units] { return units->objects(); };
+    // Building every object one goal at a time is not a full build of a
+    // distribution kernel: link-time units (.vmlinux.export.o) have no goal,
+    // and objects of composite modules in other directories (virt/kvm/ in
+    // kvm.ko) only build through their module's Makefile.
+    lookup.all_objects = []() -> std::vector<std::string> {
+        throw Error("kpatch-build cannot tell which objects of this kernel the patch affects (the "
+                    "lines above say why) and does not rebuild a whole distribution kernel "
+                    "without -s: build the kernel (about an hour) and use -s");
+    };
     return lookup;
 }
 
