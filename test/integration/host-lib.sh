@@ -33,12 +33,14 @@ tree_fingerprint() {
 }
 
 # private_tree_copy CACHED DEST LOG: a copy of the cached test kernel that a
-# test may break. A tree that moved rebuilds objtool on its next make (its
-# .cmd files name the old place), so the copy is settled with one make.
+# test may break. The copy holds the lock kpatch-build takes on a tree (an
+# flock on its directory), so no build changes it meanwhile. A tree that
+# moved rebuilds objtool on its next make (its .cmd files name the old
+# place), so the copy is settled with one make.
 private_tree_copy() {
 	rm -rf "$2"
 	echo "copying $1 to $2"
-	cp -a "$1" "$2"
+	flock "$1" cp -a "$1" "$2"
 	make -C "$2" -j"$(nproc)" fs/proc/meminfo.o >"$3" 2>&1 ||
 		die "settling the copy $2 failed; see $3"
 }
