@@ -37,6 +37,19 @@ fs::path find_module_template() {
                 candidates.back().string());
 }
 
+fs::path find_core_sources() {
+    std::vector<fs::path> candidates;
+    if (fs::path dir = executable_dir(); !dir.empty())
+        candidates.push_back(dir.parent_path() / "share/kpatchpp/kmod/core");
+    candidates.push_back(fs::path(KPP_SOURCE_DIR) / "kmod/core");
+    for (const auto &candidate : candidates)
+        if (fs::is_regular_file(candidate / "Kbuild") &&
+            fs::is_regular_file(candidate / "template/Kbuild"))
+            return candidate;
+    throw Error("kmod/core (kpatch.ko and its patch template) not found (looked in {} and {})",
+                candidates.front().string(), candidates.back().string());
+}
+
 fs::path install_macros_header(const fs::path &kernel_dir) {
     fs::path header = find_module_template() / "kpatchpp-macros.h";
     if (!fs::is_regular_file(header))

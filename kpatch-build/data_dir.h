@@ -13,6 +13,11 @@ namespace kpp::build {
 // has it.
 std::filesystem::path find_module_template();
 
+// kmod/core (kpatch.ko's sources, its template/ for `--core` patch
+// modules): share/kpatchpp/kmod/core next to the executable, or the source
+// tree. Throws kpp::Error if neither has it.
+std::filesystem::path find_core_sources();
+
 // Patched sources write `#include <linux/kpatchpp-macros.h>`. Putting the
 // template directory on the include path would need KCFLAGS="-I...", and
 // every extra KCFLAGS word makes kbuild rebuild prepare outputs and host

@@ -300,6 +300,11 @@ fs::path run_stages(const Options &options, const WorkDir &work, const Progress 
     request.symvers = plan.kernel.symvers;
     request.name = options.name;
     request.non_replace = options.non_replace;
+    request.core = options.core ||
+                   !config_enabled(read_config_file(plan.kernel.config), "CONFIG_LIVEPATCH");
+    request.vmlinux = plan.kernel.vmlinux;
+    if (request.core)
+        progress.stage("the module is for kpatch.ko (kmod/core), not the livepatch core");
     request.jobs = options.jobs;
     request.make_variables = plan.build.make_variables;
     request.output =

@@ -33,6 +33,7 @@ po::options_description visible_options(Options &o) {
         ("output,o", po::value(&o.output_dir)->value_name("DIR"), "where NAME.ko goes (default: current directory)")
         ("debug,d", po::bool_switch(&o.debug), "debug log; keep the work directory")
         ("non-replace,R", po::bool_switch(&o.non_replace), "build a livepatch that does not replace loaded ones")
+        ("core", po::bool_switch(&o.core), "build a patch module for kpatch.ko (kmod/core), not a livepatch; the default when the config lacks CONFIG_LIVEPATCH")
         ("skip-cleanup", po::bool_switch(&o.skip_cleanup), "keep the work directory")
         ("skip-compiler-check", po::bool_switch(&o.skip_compiler_check), "do not require the kernel's compiler version")
         ("oot-module", po::value(&o.oot_module)->value_name("FILE.ko"), "patch this out-of-tree module ...")

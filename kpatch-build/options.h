@@ -19,6 +19,7 @@ struct Options {
     std::string output_dir;          // -o: default the current directory
     bool debug = false;              // -d: debug log, keep the work dir
     bool non_replace = false;        // -R: do not replace earlier livepatches
+    bool core = false;               // --core: a patch module for kpatch.ko (kmod/core)
     bool skip_cleanup = false;       // keep the work dir
     bool skip_compiler_check = false;
     std::string oot_module;          // an out-of-tree module's .ko ...

@@ -19,6 +19,8 @@
 #include <linux/rculist.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
 #include <linux/stop_machine.h>
 #include <linux/trace_recursion.h>
 #include "core.h"
@@ -310,11 +312,18 @@ static int kpp_switch(struct kpp_core_patch *patch, bool enable)
 
 int kpp_enable_patch(struct kpp_core_patch *patch)
 {
-	unsigned int i;
+	unsigned int i = 0;
 	int ret;
 
 	lockdep_assert_held(&kpp_mutex);
-	for (i = 0; i < patch->nr_funcs; i++) {
+	if (patch->pre_enable) {
+		ret = patch->pre_enable(patch);
+		if (ret) {
+			pr_err("%s: pre-enable hook refused: %d\n", patch->name, ret);
+			return ret;
+		}
+	}
+	for (; i < patch->nr_funcs; i++) {
 		ret = kpp_attach_func(&patch->funcs[i]);
 		if (ret)
 			goto err_detach;
@@ -323,12 +332,16 @@ int kpp_enable_patch(struct kpp_core_patch *patch)
 	if (ret)
 		goto err_detach;
 	patch->enabled = true;
+	if (patch->post_enable)
+		patch->post_enable(patch);
 	pr_debug("%s: enabled\n", patch->name);
 	return 0;
 
 err_detach:
 	while (i--)
 		kpp_detach_func(&patch->funcs[i]);
+	if (patch->post_disable)
+		patch->post_disable(patch);
 	return ret;
 }
 
@@ -338,13 +351,51 @@ int kpp_disable_patch(struct kpp_core_patch *patch)
 	int ret;
 
 	lockdep_assert_held(&kpp_mutex);
+	if (patch->pre_disable)
+		patch->pre_disable(patch);
 	ret = kpp_switch(patch, false);
-	if (ret)
+	if (ret) {
+		if (patch->post_enable)
+			patch->post_enable(patch);
 		return ret;
+	}
 	for (i = patch->nr_funcs; i--; )
 		kpp_detach_func(&patch->funcs[i]);
 	patch->enabled = false;
+	if (patch->post_disable)
+		patch->post_disable(patch);
 	pr_debug("%s: disabled\n", patch->name);
+	return 0;
+}
+
+/*
+ * The old function must start with the bytes the patch was built against,
+ * where its mask says they are stable (kpp_core_func.old_bytes).
+ */
+static int kpp_check_old_bytes(struct kpp_core_patch *patch,
+			       struct kpp_core_func *func)
+{
+	u8 have[KPP_CORE_OLD_BYTES];
+	size_t i, n = min_t(size_t, KPP_CORE_OLD_BYTES, func->old_size);
+
+	if (!memchr_inv(func->old_mask, 0, sizeof(func->old_mask)))
+		return 0;
+	if (copy_from_kernel_nofault(have, (void *)func->old_addr, n)) {
+		pr_err("%s: cannot read %s at %#lx\n", patch->name,
+		       func->old_name, func->old_addr);
+		return -EFAULT;
+	}
+	for (i = 0; i < KPP_CORE_OLD_BYTES; i++) {
+		if (!func->old_mask[i])
+			continue;
+		if (i >= n || ((have[i] ^ func->old_bytes[i]) & func->old_mask[i])) {
+			pr_err("%s: %s does not start with the bytes the patch was built against (byte %zu): running %*ph, expected %*ph, mask %*ph\n",
+			       patch->name, func->old_name, i, (int)n, have,
+			       KPP_CORE_OLD_BYTES, func->old_bytes,
+			       KPP_CORE_OLD_BYTES, func->old_mask);
+			return -EINVAL;
+		}
+	}
 	return 0;
 }
 
@@ -363,16 +414,14 @@ static int kpp_resolve_func(struct kpp_core_patch *patch,
 	if (func->old_addr) {
 		func->old_addr += kaslr;
 	} else {
-		if (func->sympos > 1) {
-			pr_err("%s: %s: sympos %lu needs an address from the patch\n",
-			       patch->name, func->old_name, func->sympos);
-			return -EINVAL;
-		}
-		func->old_addr = kpp_lookup_name(func->old_name);
-		if (!func->old_addr) {
-			pr_err("%s: no symbol %s in the running kernel\n",
-			       patch->name, func->old_name);
-			return -ENOENT;
+		ret = kpp_lookup_sym(NULL, func->old_name, func->sympos,
+				     &func->old_addr);
+		if (ret) {
+			pr_err("%s: %s %s in the running kernel\n", patch->name,
+			       ret == -EINVAL ? "more than one symbol named (needs a sympos)"
+					      : "no symbol",
+			       func->old_name);
+			return ret;
 		}
 	}
 
@@ -390,6 +439,9 @@ static int kpp_resolve_func(struct kpp_core_patch *patch,
 	}
 	if (!func->old_size)
 		func->old_size = size;
+	ret = kpp_check_old_bytes(patch, func);
+	if (ret)
+		return ret;
 
 	func->new_addr = (unsigned long)func->new_func;
 	if (!func->new_size) {

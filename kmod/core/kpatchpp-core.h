@@ -21,6 +21,9 @@
 #include <linux/module.h>
 #include <linux/types.h>
 
+/* How many leading bytes of an old function a patch may have checked. */
+#define KPP_CORE_OLD_BYTES 16
+
 /* One replaced function. Fields above "core private" are the patch's. */
 struct kpp_core_func {
 	/* Name of the function to replace (in vmlinux or a loaded module). */
@@ -39,6 +42,16 @@ struct kpp_core_func {
 	unsigned long new_size;		/* 0: taken from kallsyms */
 	/* Skip the activeness safety check for this function only. */
 	bool force;
+	/*
+	 * The first bytes of the old function in the kernel the patch was
+	 * built for, compared with the running kernel at registration:
+	 * byte i must satisfy (running[i] ^ old_bytes[i]) & old_mask[i] == 0.
+	 * The builder clears the mask of bytes the kernel rewrites at run
+	 * time (ftrace call site, alternatives, ...; docs/core.md). An
+	 * all-zero mask checks nothing.
+	 */
+	u8 old_bytes[KPP_CORE_OLD_BYTES];
+	u8 old_mask[KPP_CORE_OLD_BYTES];
 
 	/* core private */
 	struct list_head stack_node;	/* on kpp_ops.funcs, newest first */
@@ -54,6 +67,16 @@ struct kpp_core_patch {
 	unsigned int nr_funcs;
 	/* Link-time address of _text in the vmlinux the addresses are from. */
 	unsigned long vmlinux_text;
+	/*
+	 * Optional hooks around every enable and disable (registration and
+	 * sysfs alike). A non-zero return of pre_enable refuses the enable;
+	 * post_disable also runs when the enable fails after pre_enable, and
+	 * post_enable when a disable is refused after pre_disable.
+	 */
+	int (*pre_enable)(struct kpp_core_patch *patch);
+	void (*post_enable)(struct kpp_core_patch *patch);
+	void (*pre_disable)(struct kpp_core_patch *patch);
+	void (*post_disable)(struct kpp_core_patch *patch);
 
 	/* core private */
 	struct list_head node;
@@ -63,6 +86,22 @@ struct kpp_core_patch {
 	bool registered;
 };
 
+/*
+ * A reference from the patch module to a symbol the module loader cannot
+ * resolve (not exported), applied by kpp_core_apply_relocs().
+ */
+struct kpp_core_reloc {
+	unsigned long loc;	/* the field to fill, inside the patch module */
+	const char *name;
+	const char *objname;	/* NULL or "vmlinux", else a loaded module */
+	unsigned long sympos;	/* 0: the name must be unique; n: the n-th */
+	long addend;
+	unsigned int type;	/* R_X86_64_64, _32, _32S, _PC32, _PLT32 */
+};
+
+int kpp_core_apply_relocs(struct module *mod,
+			  const struct kpp_core_reloc *relocs,
+			  unsigned int nr);
 int kpp_core_register(struct kpp_core_patch *patch);
 void kpp_core_unregister(struct kpp_core_patch *patch);
 int kpp_core_set_enabled(struct kpp_core_patch *patch, bool enable);

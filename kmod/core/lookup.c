@@ -9,12 +9,14 @@
  * kallsyms_lookup_name() is defined in kernel/kallsyms.c, next to
  * sprint_symbol(), so a short walk in both directions from sprint_symbol()
  * finds it. Everything else (stack_trace_save_tsk_reliable(), the functions
- * to patch) is then looked up through it.
+ * to patch, kallsyms_on_each_symbol() for lookups by position,
+ * text_poke_copy() for relocations) is then looked up through it.
  */
 #define pr_fmt(fmt) "kpatch: " fmt
 
 #include <linux/kallsyms.h>
 #include <linux/kernel.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include "core.h"
@@ -22,9 +24,15 @@
 /* How many symbols to visit on each side of sprint_symbol(). */
 #define KPP_WALK_LIMIT 4096
 
+typedef int (*kpp_each_symbol_fn)(void *data, const char *name,
+				  struct module *mod, unsigned long addr);
+
 static unsigned long (*kpp_kallsyms_lookup_name)(const char *name);
+static int (*kpp_vmlinux_each_symbol)(kpp_each_symbol_fn fn, void *data);
+static int (*kpp_modules_each_symbol)(kpp_each_symbol_fn fn, void *data);
 int (*kpp_save_tsk_reliable)(struct task_struct *tsk, unsigned long *store,
 			     unsigned int size);
+void *(*kpp_text_poke_copy)(void *addr, const void *opcode, size_t len);
 
 /*
  * kpp_symbol_at - the symbol containing @addr
@@ -99,6 +107,58 @@ unsigned long kpp_lookup_name(const char *name)
 	return kpp_kallsyms_lookup_name(name);
 }
 
+/* What kpp_lookup_sym() looks for, and what it found so far. */
+struct kpp_sym_query {
+	const char *name;
+	const char *objname;	/* NULL: vmlinux */
+	unsigned long sympos;
+	unsigned long count;	/* matches seen */
+	unsigned long addr;	/* the sympos-th match, or the first */
+};
+
+static int kpp_sym_match(void *data, const char *name, struct module *mod,
+			 unsigned long addr)
+{
+	struct kpp_sym_query *q = data;
+
+	if (strcmp(name, q->name))
+		return 0;
+	if (q->objname && (!mod || strcmp(mod->name, q->objname)))
+		return 0;
+	q->count++;
+	if (q->count == max(q->sympos, 1UL))
+		q->addr = addr;
+	/* The whole table is walked only to prove sympos 0 unique. */
+	return q->sympos && q->count == q->sympos;
+}
+
+/*
+ * kpp_lookup_sym - address of the @sympos-th symbol @name of @objname
+ * @objname: NULL or "vmlinux" for the kernel, else a loaded module's name
+ * @sympos: 0 when the name must be unique in @objname, else 1, 2, ... in
+ *          kallsyms order (the livepatch convention)
+ * Returns 0 with *@addr set, -ENOENT when there is no such symbol, or
+ * -EINVAL when @sympos is 0 and the name is not unique.
+ */
+int kpp_lookup_sym(const char *objname, const char *name,
+		   unsigned long sympos, unsigned long *addr)
+{
+	struct kpp_sym_query q = { .name = name, .sympos = sympos };
+
+	if (objname && strcmp(objname, "vmlinux")) {
+		q.objname = objname;
+		kpp_modules_each_symbol(kpp_sym_match, &q);
+	} else {
+		kpp_vmlinux_each_symbol(kpp_sym_match, &q);
+	}
+	if (!q.addr)
+		return -ENOENT;
+	if (!sympos && q.count > 1)
+		return -EINVAL;
+	*addr = q.addr;
+	return 0;
+}
+
 int kpp_lookup_init(void)
 {
 	unsigned long addr;
@@ -116,5 +176,15 @@ int kpp_lookup_init(void)
 		return -ENOENT;
 	}
 	kpp_save_tsk_reliable = (void *)addr;
+
+	kpp_vmlinux_each_symbol = (void *)kpp_lookup_name("kallsyms_on_each_symbol");
+	kpp_modules_each_symbol =
+		(void *)kpp_lookup_name("module_kallsyms_on_each_symbol");
+	kpp_text_poke_copy = (void *)kpp_lookup_name("text_poke_copy");
+	if (!kpp_vmlinux_each_symbol || !kpp_modules_each_symbol ||
+	    !kpp_text_poke_copy) {
+		pr_err("no kallsyms_on_each_symbol, module_kallsyms_on_each_symbol or text_poke_copy in this kernel\n");
+		return -ENOENT;
+	}
 	return 0;
 }

@@ -53,6 +53,9 @@
 #include <linux/livepatch.h>
 #include <linux/types.h>
 
+/* Declared here too: without CONFIG_LIVEPATCH, livepatch.h does not. */
+struct klp_object;
+
 /* One entry of .kpatchpp.funcs (48 bytes), written by create-diff-object. */
 struct kpp_patch_func {
 	unsigned long new_addr;

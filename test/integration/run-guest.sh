@@ -44,13 +44,17 @@ parse_args() {
 # outlives the test; stdin is /dev/null so QEMU cannot grab the terminal.
 boot() {
 	local cmdline="console=ttyS0 panic=-1 oops=panic loglevel=7${append:+ $append}"
+	# One CPU per socket: without ACPI the kernel learns the CPUs from
+	# SeaBIOS's MP table, which lists only the first logical CPU of each
+	# package, and plain "-smp 2" is one socket with two cores (one CPU).
 	# thread=single: one host thread runs every vCPU. With multi-threaded
 	# TCG (QEMU 7.2) a vCPU can still execute the int3 of a text_poke_bp()
 	# that another vCPU has finished (ftrace turning a function's hook on or
 	# off, as every livepatch load and unload does): toggling the function
 	# tracer on meminfo_proc_show while another CPU runs it oopses with
 	# "int3: 0000 [#1]" within ~60 toggles; with thread=single 400 are clean.
-	local -a qemu=(qemu-system-x86_64 -accel tcg,thread=single -cpu max -smp 2 -m 1024
+	local -a qemu=(qemu-system-x86_64 -accel tcg,thread=single -cpu max
+		-smp 2,sockets=2,cores=1,threads=1 -m 1024
 		-nographic -no-reboot -kernel "$kernel" -initrd "$initrd"
 		-append "$cmdline")
 	mkdir -p "$(dirname "$log")"

@@ -13,15 +13,18 @@
 #   and may leave files for the guest in WORK/variant/; VARIANT/variant.sh
 #   goes to the guest, where patch-test.sh runs its variant_checks first.
 #   A patch folder's expect-refusal-VARIANT expects a refusal on VARIANT only.
+# --core: build the module for kpatch.ko (kpatch-build --core) and load it
+#   through kpatch.ko in the guest (docs/core.md).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 kpatch_build=$1 name=$2
 shift 2
-variant=''
+variant='' core=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--variant) variant=$2; shift ;;
+	--core) core=(--core) ;;
 	*) echo "run-patch-test: unknown argument: $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -57,9 +60,11 @@ if [ -f "$refusal" ]; then
 	exit 0
 fi
 
-"$kpatch_build" -s "$tree" -n "$module" -o "$work" "${sign[@]}" "$dir"/*.patch
+"$kpatch_build" "${core[@]+"${core[@]}"}" -s "$tree" -n "$module" -o "$work" "${sign[@]}" "$dir"/*.patch
 echo "$module" >"$work/patch-name"
 extra=()
+# kpatch-build --core puts the kpatch.ko it linked against next to the module.
+[ ${#core[@]} -gt 0 ] && extra+=("$work/kpatch.ko")
 # A tree module for the guest; signed like the patch when the kernel
 # enforces signatures (the tree's modules are signed only at modules_install).
 add_tree_module() {

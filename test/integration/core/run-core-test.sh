@@ -5,38 +5,39 @@
 # Builds kpatch.ko and the test patches of kmod/core/test/ in a copy of
 # kmod/core (the source tree stays clean), boots the guest and runs
 # guest-core.sh: patch/unpatch of /proc/cmdline, sysfs, stacking, the
-# activeness safety check, and a stress of 100 enable/disable cycles
-# under concurrent readers; then the kpp_core_bench.ko microbenchmark.
+# first-bytes check, the activeness safety check, and a stress of 100
+# enable/disable cycles under concurrent readers; then the kpp_core_bench.ko
+# microbenchmark.
 #
 # Usage: run-core-test.sh [--workdir DIR]   (default: a fresh temp dir, kept)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 integ=$(cd "$here/.." && pwd)
-src=$(cd "$here/../../../kmod/core" && pwd)
 KPP_PROG=run-core-test
 # shellcheck source=../host-lib.sh
 . "$integ/host-lib.sh"
 
-# make -C TREE M=DIR [ARGS...]; the log is printed on failure.
-kbuild() {
-	local tree=$1 dir=$2 log=$3
-	shift 3
-	make -C "$tree" M="$dir" "$@" modules >"$log" 2>&1 ||
-		{ cat "$log" >&2; die "building in $dir failed"; }
-}
+# shellcheck source=core-lib.sh
+. "$here/core-lib.sh"
 
 build_modules() {
-	local tree=$1 dir="$workdir/src"
-	rm -rf "$dir"
-	cp -r "$src" "$dir"
-	kbuild "$tree" "$dir" "$workdir/core-build.log"
-	kbuild "$tree" "$dir/test" "$workdir/test-build.log" \
-		KBUILD_EXTRA_SYMBOLS="$dir/Module.symvers"
-	local m
-	for m in kpatch.ko test/kpp_core_test.ko test/kpp_core_test2.ko test/kpp_core_busy.ko test/kpp_core_bench.ko; do
+	local tree=$1 dir="$workdir/src" m
+	kpp_build_core "$tree" "$dir"
+	for m in test/kpp_core_test.ko test/kpp_core_test2.ko test/kpp_core_busy.ko test/kpp_core_bench.ko test/kpp_core_bytes.ko; do
 		[ -f "$dir/$m" ] || die "no $m produced"
 	done
+}
+
+# first_bytes VMLINUX SYMBOL: the symbol's first 16 bytes, as 32 hex digits.
+first_bytes() {
+	local addr hex
+	addr=$(nm "$1" | awk -v s="$2" '$3 == s && !a { a = $1 } END { print a }')
+	[ -n "$addr" ] || die "no symbol $2 in $1"
+	hex=$(objdump -s --start-address="0x$addr" --stop-address=$((0x$addr + 16)) "$1" |
+		awk 'length($1) == 16 && $1 ~ /^[0-9a-f]+$/ { for (i = 2; i <= 5; i++) printf "%s", $i }')
+	[ ${#hex} -eq 32 ] || die "cannot read 16 bytes of $2 from $1 (got '$hex')"
+	echo "$hex"
 }
 
 main() {
@@ -45,10 +46,12 @@ main() {
 	tree=$("$integ/build-test-kernel.sh" --print-dir)
 	build_modules "$tree"
 	dir="$workdir/src"
+	first_bytes "$tree/vmlinux" cmdline_proc_show >"$workdir/cmdline-bytes"
 	"$integ/make-initramfs.sh" "$workdir/initramfs.cpio.gz" "$here/guest-core.sh" \
 		"$dir/kpatch.ko" "$dir/test/kpp_core_test.ko" \
 		"$dir/test/kpp_core_test2.ko" "$dir/test/kpp_core_busy.ko" \
-		"$dir/test/kpp_core_bench.ko"
+		"$dir/test/kpp_core_bench.ko" "$dir/test/kpp_core_bytes.ko" \
+		"$workdir/cmdline-bytes"
 	"$integ/run-guest.sh" --kernel "$tree/arch/x86/boot/bzImage" \
 		--initrd "$workdir/initramfs.cpio.gz" --log "$workdir/console.log" \
 		--timeout "${KPP_CORE_TIMEOUT:-600}"

@@ -12,6 +12,25 @@ if [ -f /test/variant.sh ]; then
 	variant_checks "$patch"
 fi
 check_original before
+# A kpatch.ko in the initramfs (run-patch-test.sh --core): the module is for
+# kmod/core and is loaded through it.
+if [ -f /test/kpatch.ko ]; then
+	K=/sys/kernel/kpatch/$patch
+	kpp_run core-insmod insmod /test/kpatch.ko || exit 1
+	if kpp_run "$patch-insmod" insmod "/test/$patch.ko"; then
+		check_patched loaded
+		kpp_assert_eq "$patch-enabled" 1 "$(cat "$K/enabled")"
+		for f in $kpp_functions; do
+			kpp_assert_contains "listed-$f" "$f 0x" "$(cat "$K/functions")"
+		done
+		kpp_run "$patch-disable" sh -c "echo 0 > $K/enabled" &&
+			kpp_lp_unload "$patch"
+		check_original unloaded
+	fi
+	kpp_run core-rmmod rmmod kpatch
+	kpp_done
+	exit
+fi
 if kpp_lp_load "$patch" "/test/$patch.ko"; then
 	check_patched loaded
 	kpp_assert_eq transition 0 "$(cat /sys/kernel/livepatch/$patch/transition)"
