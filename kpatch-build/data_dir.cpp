@@ -21,7 +21,9 @@ fs::path executable_dir() {
     return ec ? fs::path() : self.parent_path();
 }
 
-bool has_template(const fs::path &dir) { return fs::is_regular_file(dir / "Kbuild"); }
+bool has_template(const fs::path &dir) {
+    return fs::is_regular_file(dir / "Kbuild");
+}
 
 } // namespace
 
@@ -33,8 +35,8 @@ fs::path find_module_template() {
     for (const auto &candidate : candidates)
         if (has_template(candidate))
             return candidate;
-    throw Error("patch module template not found (looked in {} and {})", candidates.front().string(),
-                candidates.back().string());
+    throw Error("patch module template not found (looked in {} and {})",
+                candidates.front().string(), candidates.back().string());
 }
 
 fs::path find_core_sources() {

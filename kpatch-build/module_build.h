@@ -12,13 +12,13 @@ struct ModuleRequest {
     std::filesystem::path kernel_dir;
     std::filesystem::path module_dir; // WORK/module
     std::filesystem::path symvers;
-    std::string name;                 // NAME.ko
+    std::string name; // NAME.ko
     bool non_replace = false;
-    bool core = false;                // for kpatch.ko (kmod/core), not the livepatch core
-    std::filesystem::path vmlinux;    // --core: old addresses and first bytes
+    bool core = false;             // for kpatch.ko (kmod/core), not the livepatch core
+    std::filesystem::path vmlinux; // --core: old addresses and first bytes
     unsigned jobs = 1;
     std::vector<std::string> make_variables; // ARCH=... as for the objects
-    std::filesystem::path output;     // OUT/NAME.ko
+    std::filesystem::path output;            // OUT/NAME.ko
 };
 
 // ld -r the outputs into module_dir/output.o, copy the template beside it,
