@@ -118,8 +118,11 @@ class X86_64 final : public Arch {
             return rel.addend;
         if (!sec.is_text())
             return rel.addend; // data: ".long sym - ." points exactly at sym+addend
-        // In code the CPU adds the address of the next instruction.
-        return rel.addend + 4 + immediate_after_displacement(sec.data, rel.offset);
+        // In code the CPU adds the address of the next instruction. A
+        // malformed object may hold any addend: wrap rather than overflow;
+        // users bound-check the offset against the target anyway.
+        uint64_t bias = 4 + immediate_after_displacement(sec.data, rel.offset);
+        return static_cast<int64_t>(static_cast<uint64_t>(rel.addend) + bias);
     }
 
     bool has_ftrace_hook(const elf::Symbol &func) const override {
