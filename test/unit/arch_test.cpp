@@ -16,11 +16,10 @@ using namespace kpp::testing;
 namespace {
 
 class ArchX86 : public ::testing::Test {
-protected:
+  protected:
     TempDir dir;
     std::unique_ptr<elf::Object> obj = elf::Object::read(
-        compile(dir, "o", "arch", "int counter;\nint bump(void) { return ++counter; }\n")
-            .string());
+        compile(dir, "o", "arch", "int counter;\nint bump(void) { return ++counter; }\n").string());
     const diff::Arch &arch = diff::Arch::for_object(*obj);
     elf::Section &text = *obj->find_section(".text.bump");
 
