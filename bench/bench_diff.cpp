@@ -12,20 +12,20 @@
 // is diffed N times (--repeat, default 3) the way kpatch-build would: PARENT
 // vmlinux, SYMTAB DIR/vmlinux (the ELF), SYMVERS DIR/Module.symvers, struct
 // sizes from `--vmlinux DIR/vmlinux`; then again with SYMTAB `readelf -s
-// --wide ORIG` (made before the timer), as the self-diffs use. Reported: median wall time and peak RSS,
-// section counts, and the changed/new functions create-diff-object printed,
-// checked against CHANGES (only the changed function and its .cold/.part
-// pieces may appear) and across the runs (same functions, same output bytes).
+// --wide ORIG` (made before the timer), as the self-diffs use. Reported: median wall time and peak
+// RSS, section counts, and the changed/new functions create-diff-object printed, checked against
+// CHANGES (only the changed function and its .cold/.part pieces may appear) and across the runs
+// (same functions, same output bytes).
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -74,8 +74,8 @@ Run spawn(const std::vector<std::string> &argv, const fs::path &out, const fs::p
 }
 
 const std::vector<std::string> kSizes = {
-    "PARA_STRUCT_SIZE=16",  "EX_STRUCT_SIZE=12",         "BUG_STRUCT_SIZE=12",
-    "ALT_STRUCT_SIZE=13",   "JUMP_STRUCT_SIZE=24",       "ORC_STRUCT_SIZE=6",
+    "PARA_STRUCT_SIZE=16",       "EX_STRUCT_SIZE=12",          "BUG_STRUCT_SIZE=12",
+    "ALT_STRUCT_SIZE=13",        "JUMP_STRUCT_SIZE=24",        "ORC_STRUCT_SIZE=6",
     "STATIC_CALL_STRUCT_SIZE=8", "PRINTK_INDEX_STRUCT_SIZE=44"};
 
 std::string slurp(const fs::path &p) {
@@ -215,8 +215,8 @@ int bench_pairs(const std::string &tool, const fs::path &dir, int repeat, const 
                         "  median %.2f s (runs: %s), median peak RSS %.1f MB (runs: %s)\n"
                         "  functions: %s -> %s\n",
                         name.c_str(), file.c_str(), want.c_str(), label, section_count(orig, work),
-                        section_count(patched, work), s_med, s_all.c_str(), rss_med, rss_all.c_str(),
-                        found.empty() ? "(none)" : found.c_str(),
+                        section_count(patched, work), s_med, s_all.c_str(), rss_med,
+                        rss_all.c_str(), found.empty() ? "(none)" : found.c_str(),
                         problems.empty() ? "ok" : ("PROBLEM:" + problems).c_str());
             if (!problems.empty() && !stderr_text.empty())
                 std::printf("  stderr: %s", stderr_text.c_str());
@@ -244,7 +244,8 @@ int main(int argc, char **argv) {
     argc -= first - 1;
     argv += first - 1;
     if (argc < 3) {
-        std::cerr << "usage: bench_diff [--pairs DIR]... [--repeat N] TOOL CORPUS_DIR [LARGE.o ...]\n";
+        std::cerr
+            << "usage: bench_diff [--pairs DIR]... [--repeat N] TOOL CORPUS_DIR [LARGE.o ...]\n";
         return 2;
     }
     std::string tool = argv[1];
@@ -306,7 +307,7 @@ int main(int argc, char **argv) {
         }
         fs::path symtab = make_symtab(work, obj);
         Run r = diff_pair(tool, work, obj, obj, "self", symtab, kSizes);
-        std::string verdict = !r.exited              ? "killed by signal " + std::to_string(r.status)
+        std::string verdict = !r.exited       ? "killed by signal " + std::to_string(r.status)
                               : r.status == 3 ? "no change"
                                               : "exit " + std::to_string(r.status);
         std::string err = slurp(work / "stderr");

@@ -45,7 +45,8 @@ const std::string &scratch_dir() {
 void write_file(const std::string &path, const uint8_t *data, size_t size) {
     int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
-        std::fprintf(stderr, "kpp-fuzz: cannot create %s: %s\n", path.c_str(), std::strerror(errno));
+        std::fprintf(stderr, "kpp-fuzz: cannot create %s: %s\n", path.c_str(),
+                     std::strerror(errno));
         std::abort();
     }
     size_t done = 0;
@@ -54,7 +55,8 @@ void write_file(const std::string &path, const uint8_t *data, size_t size) {
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            std::fprintf(stderr, "kpp-fuzz: cannot write %s: %s\n", path.c_str(), std::strerror(errno));
+            std::fprintf(stderr, "kpp-fuzz: cannot write %s: %s\n", path.c_str(),
+                         std::strerror(errno));
             std::abort();
         }
         done += static_cast<size_t>(n);

@@ -103,8 +103,8 @@ StructSizes sizes_for(const std::string &env_column) {
 
 void write_symtab(const std::string &orig, const std::string &out) {
     // As run-pair.sh and kpatch-build print the parent's symbol table.
-    std::string cmd = fmt::format("readelf -s --wide '{}' | sed 's/\\[<localentry>: 8\\]//' >'{}'",
-                                  orig, out);
+    std::string cmd =
+        fmt::format("readelf -s --wide '{}' | sed 's/\\[<localentry>: 8\\]//' >'{}'", orig, out);
     if (std::system(cmd.c_str()) != 0)
         setup_failed("cannot run readelf on " + orig);
 }
@@ -128,7 +128,8 @@ void load_pairs() {
         Pair p;
         p.name = cols[0];
         p.orig = (dir / (p.name + ".ORIG.o")).string();
-        p.patched = (dir / (p.name + (cols[1] == "fail" ? ".PATCHED.FAIL.o" : ".PATCHED.o"))).string();
+        p.patched =
+            (dir / (p.name + (cols[1] == "fail" ? ".PATCHED.FAIL.o" : ".PATCHED.o"))).string();
         p.symtab = kpp::fuzz::scratch_dir() + "/" + std::to_string(g_pairs.size()) + ".symtab";
         p.sizes = sizes_for(cols[2]);
         write_symtab(p.orig, p.symtab);
@@ -170,8 +171,8 @@ void run(const uint8_t *data, size_t size) {
     try {
         kpp::elf::Object::read(options.output_path);
     } catch (const kpp::Error &e) {
-        kpp::fuzz::finding(fmt::format("diff of {} wrote an object that does not read: {}",
-                                       pair.name, e.what()));
+        kpp::fuzz::finding(
+            fmt::format("diff of {} wrote an object that does not read: {}", pair.name, e.what()));
     }
 }
 

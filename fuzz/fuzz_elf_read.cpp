@@ -21,7 +21,6 @@ using kpp::elf::Symbol;
 
 namespace {
 
-
 struct SectionShape {
     std::string name;
     uint32_t type;
@@ -99,8 +98,8 @@ void run(const uint8_t *data, size_t size) {
     try {
         again = Object::read(out);
     } catch (const kpp::Error &e) {
-        kpp::fuzz::finding(fmt::format("an object we read and wrote does not read back: {}",
-                                       e.what()));
+        kpp::fuzz::finding(
+            fmt::format("an object we read and wrote does not read back: {}", e.what()));
     }
     check_round_trip(*obj, before, *again);
 }

@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 namespace {
 
 class FileDescriptor {
-public:
+  public:
     explicit FileDescriptor(int fd) : fd_(fd) {}
     ~FileDescriptor() {
         if (fd_ >= 0)
@@ -30,7 +30,7 @@ public:
     FileDescriptor &operator=(const FileDescriptor &) = delete;
     int get() const { return fd_; }
 
-private:
+  private:
     int fd_;
 };
 
@@ -174,15 +174,18 @@ std::string relevant_lines(std::string_view text, size_t errors, size_t tail) {
             chosen.push_back(lines[i]);
     if (!chosen.empty() && tail_start > 0)
         chosen.push_back("...");
-    chosen.insert(chosen.end(), lines.begin() + static_cast<std::ptrdiff_t>(tail_start), lines.end());
+    chosen.insert(chosen.end(), lines.begin() + static_cast<std::ptrdiff_t>(tail_start),
+                  lines.end());
     return quoted_block(chosen);
 }
 
 std::string abbreviated_command(const std::vector<std::string> &argv, size_t max_args) {
     if (argv.size() <= max_args)
         return shell_quote_join(argv);
-    std::vector<std::string> head(argv.begin(), argv.begin() + static_cast<std::ptrdiff_t>(max_args));
-    return fmt::format("{} ... ({} more arguments)", shell_quote_join(head), argv.size() - max_args);
+    std::vector<std::string> head(argv.begin(),
+                                  argv.begin() + static_cast<std::ptrdiff_t>(max_args));
+    return fmt::format("{} ... ({} more arguments)", shell_quote_join(head),
+                       argv.size() - max_args);
 }
 
 void run_logged(const std::vector<std::string> &argv, const fs::path &log) {

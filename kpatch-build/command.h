@@ -14,7 +14,7 @@
 namespace kpp::build {
 
 class CommandFailed : public Error {
-public:
+  public:
     using Error::Error;
 };
 

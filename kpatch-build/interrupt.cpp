@@ -40,15 +40,21 @@ void install_handlers() {
         sigaction(sig, &action, nullptr);
 }
 
-bool requested() { return g_signal.load() != 0; }
-int signal_number() { return g_signal.load(); }
+bool requested() {
+    return g_signal.load() != 0;
+}
+int signal_number() {
+    return g_signal.load();
+}
 
 void throw_if_requested() {
     if (int sig = g_signal.load())
         throw Interrupted(sig);
 }
 
-void set_child_group(pid_t group) { g_child_group.store(group); }
+void set_child_group(pid_t group) {
+    g_child_group.store(group);
+}
 
 void reraise() {
     int sig = g_signal.load();

@@ -15,11 +15,11 @@
 namespace kpp::build {
 
 class Interrupted : public Error {
-public:
+  public:
     explicit Interrupted(int signal_number);
     int signal_number() const { return signal_; }
 
-private:
+  private:
     int signal_;
 };
 

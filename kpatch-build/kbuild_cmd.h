@@ -21,9 +21,9 @@
 namespace kpp::build {
 
 struct KbuildCommand {
-    std::string target;  // "fs/proc/meminfo.o"
-    std::string command; // the compiler command line
-    std::string source;  // "fs/proc/meminfo.c"
+    std::string target;            // "fs/proc/meminfo.o"
+    std::string command;           // the compiler command line
+    std::string source;            // "fs/proc/meminfo.c"
     std::vector<std::string> deps; // real files only; $(wildcard ...) config markers dropped
 };
 
@@ -41,14 +41,14 @@ bool is_kernel_compile_unit(const KbuildCommand &cmd);
 // Every kernel compile unit in a built tree, with its dependencies. Scans all
 // .cmd files once.
 class KbuildIndex {
-public:
+  public:
     static KbuildIndex scan(const std::filesystem::path &root);
     // Objects that read `path` (relative to the root): compiled from it, or
     // listing it among their deps.
     std::vector<std::string> objects_using(std::string_view path) const;
     std::vector<std::string> all_objects() const;
 
-private:
+  private:
     std::vector<KbuildCommand> units_;
 };
 

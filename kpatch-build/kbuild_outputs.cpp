@@ -85,9 +85,9 @@ void add_helper_subdirectories(const fs::path &root, const fs::path &dir,
 
 } // namespace
 
-std::vector<std::string> files_a_rebuild_may_write(
-    const fs::path &root, const std::vector<std::string> &objects,
-    const std::function<bool(const std::string &)> &is_linked) {
+std::vector<std::string>
+files_a_rebuild_may_write(const fs::path &root, const std::vector<std::string> &objects,
+                          const std::function<bool(const std::string &)> &is_linked) {
     std::set<fs::path> dirs;
     std::set<std::string> files;
     for (const auto &object : objects) {

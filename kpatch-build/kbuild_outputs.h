@@ -22,8 +22,9 @@ namespace kpp::build {
 // Relative to root, without duplicates; includes each object, its .cmd and
 // the .d file gcc writes until fixdep removes it, even if absent now.
 // is_linked tells whether an object is part of vmlinux or a module.
-std::vector<std::string> files_a_rebuild_may_write(
-    const std::filesystem::path &root, const std::vector<std::string> &objects,
-    const std::function<bool(const std::string &)> &is_linked);
+std::vector<std::string>
+files_a_rebuild_may_write(const std::filesystem::path &root,
+                          const std::vector<std::string> &objects,
+                          const std::function<bool(const std::string &)> &is_linked);
 
 } // namespace kpp::build

@@ -28,10 +28,10 @@ std::vector<std::string> files_prepare_may_rewrite(const fs::path &kernel_dir) {
     add_with_cmd_file(kernel_dir, "include/generated/asm-offsets.h", files);
     if (fs::is_directory(kernel_dir / "arch"))
         for (const auto &arch : fs::directory_iterator(kernel_dir / "arch"))
-            add_with_cmd_file(kernel_dir,
-                              (fs::path("arch") / arch.path().filename() / "kernel/asm-offsets.s")
-                                  .string(),
-                              files);
+            add_with_cmd_file(
+                kernel_dir,
+                (fs::path("arch") / arch.path().filename() / "kernel/asm-offsets.s").string(),
+                files);
     // modpost and the objects it is linked from, all small.
     if (fs::is_directory(kernel_dir / "scripts/mod"))
         for (const auto &entry : fs::directory_iterator(kernel_dir / "scripts/mod"))

@@ -59,13 +59,32 @@ bool alloc_cleared_by_loader(std::string_view name) {
 // unapplied.
 bool read_before_module_klp_relocs(std::string_view name) {
     static const std::string_view exact[] = {
-        "__jump_table",     ".static_call_sites", ".altinstructions", ".altinstr_replacement",
-        ".parainstructions", "__mcount_loc",      ".smp_locks",       ".retpoline_sites",
-        ".return_sites",    ".ibt_endbr_seal",    ".orc_unwind",      ".orc_unwind_ip",
-        "__ex_table",       "__bug_table",        ".init_array",      "__param",
-        "__dyndbg",         "__dyndbg_classes",   ".gnu.linkonce.this_module",
-        "__tracepoints_ptrs", "__tracepoints",    "__tracepoints_strings",
-        "_ftrace_events",   "_ftrace_eval_map",   "__bpf_raw_tp_map", "__kprobe_blacklist",
+        "__jump_table",
+        ".static_call_sites",
+        ".altinstructions",
+        ".altinstr_replacement",
+        ".parainstructions",
+        "__mcount_loc",
+        ".smp_locks",
+        ".retpoline_sites",
+        ".return_sites",
+        ".ibt_endbr_seal",
+        ".orc_unwind",
+        ".orc_unwind_ip",
+        "__ex_table",
+        "__bug_table",
+        ".init_array",
+        "__param",
+        "__dyndbg",
+        "__dyndbg_classes",
+        ".gnu.linkonce.this_module",
+        "__tracepoints_ptrs",
+        "__tracepoints",
+        "__tracepoints_strings",
+        "_ftrace_events",
+        "_ftrace_eval_map",
+        "__bpf_raw_tp_map",
+        "__kprobe_blacklist",
         "_error_injection_whitelist",
     };
     if (std::find(std::begin(exact), std::end(exact), name) != std::end(exact))
@@ -78,7 +97,9 @@ bool is_debug_section(std::string_view name) {
     return name.starts_with(".debug_") || name.starts_with(".zdebug_");
 }
 
-std::string quote(std::string_view s) { return fmt::format("'{}'", s); }
+std::string quote(std::string_view s) {
+    return fmt::format("'{}'", s);
+}
 
 // The relocation that fills the 8 bytes at offset of sec, if any.
 const elf::Relocation *reloc_at(const elf::Section &sec, uint64_t offset) {
@@ -110,7 +131,9 @@ std::string string_at(const elf::Object &obj, const elf::Section &table, uint64_
     return std::string(begin, end);
 }
 
-std::string normalize_objname(std::string name) { return name.empty() ? "vmlinux" : name; }
+std::string normalize_objname(std::string name) {
+    return name.empty() ? "vmlinux" : name;
+}
 
 // What .kpatchpp.funcs and the callback sections say about the patch's
 // objects: their names, and which object each patched function's section
@@ -136,8 +159,11 @@ PatchObjects read_patch_objects(const elf::Object &obj) {
                 if (!objr || !namer || !newr)
                     throw Error("{}: entry {} of {} lacks the relocation for its {}", obj.path,
                                 e / kFuncEntrySize, sec.name,
-                                !newr ? "new_addr" : !namer ? "old_name" : "objname");
-                std::string objname = normalize_objname(string_at(obj, sec, e + kFuncObjname, *objr));
+                                !newr    ? "new_addr"
+                                : !namer ? "old_name"
+                                         : "objname");
+                std::string objname =
+                    normalize_objname(string_at(obj, sec, e + kFuncObjname, *objr));
                 std::string fname = string_at(obj, sec, e + kFuncOldName, *namer);
                 if (!is_valid_objname(objname))
                     throw Error("{}: function {} is in object {}, which is not a valid module "
@@ -145,7 +171,8 @@ PatchObjects read_patch_objects(const elf::Object &obj) {
                                 obj.path, fname, quote(objname), kMaxObjnameLen);
                 if (!newr->sym->sec)
                     throw Error("{}: the new version of {} is {}, which the module does not "
-                                "define", obj.path, fname, quote(newr->sym->name));
+                                "define",
+                                obj.path, fname, quote(newr->sym->name));
                 out.func_sections[newr->sym->sec] = {objname, fname};
                 out.names.insert(objname);
             }
@@ -175,7 +202,8 @@ std::set<std::string> imported_namespaces(const elf::Object &obj) {
     const elf::Section *modinfo = obj.find_section(".modinfo");
     if (!modinfo)
         return out;
-    std::string_view all(reinterpret_cast<const char *>(modinfo->data.data()), modinfo->data.size());
+    std::string_view all(reinterpret_cast<const char *>(modinfo->data.data()),
+                         modinfo->data.size());
     constexpr std::string_view key = "import_ns=";
     while (!all.empty()) {
         size_t nul = all.find('\0');
@@ -230,7 +258,7 @@ void check_plain_undefined(const elf::Object &obj, const Symvers &symvers,
 // Moves the relocations of rela that use livepatch symbols into
 // .klp.rela.<objname>.<section> sections.
 class RelaMover {
-public:
+  public:
     RelaMover(elf::Object &obj, const PatchObjects &patch,
               const std::unordered_map<const elf::Symbol *, KlpSymbolName> &klp_syms,
               ConvertResult &result)
@@ -258,9 +286,8 @@ public:
         rela.relocs = std::move(keep);
     }
 
-private:
-    void check_target(const elf::Section &base, const elf::Relocation &r,
-                      const KlpSymbolName &ks) {
+  private:
+    void check_target(const elf::Section &base, const elf::Relocation &r, const KlpSymbolName &ks) {
         if (!base.is_alloc())
             throw Error("{}: section {} is not loaded into memory, yet {}+{:#x} refers to "
                         "livepatch symbol {}: the livepatch core cannot relocate it",
@@ -281,15 +308,13 @@ private:
                         "(klp_module_coming()); only vmlinux symbols are resolved at load "
                         "time. The entry must not need {} (for a static key or static call, "
                         "the patch cannot use a non-exported one of a module)",
-                        obj_.path, base.name, r.offset, quote(r.sym->name), ks.objname,
-                        base.name, ks.objname, ks.objname, ks.symbol);
-        if (ks.objname != "vmlinux" && !patch_.names.empty() &&
-            !patch_.names.contains(ks.objname))
+                        obj_.path, base.name, r.offset, quote(r.sym->name), ks.objname, base.name,
+                        ks.objname, ks.objname, ks.symbol);
+        if (ks.objname != "vmlinux" && !patch_.names.empty() && !patch_.names.contains(ks.objname))
             throw Error("{}: {}+{:#x} refers to {} in module {}, but the patch changes nothing "
                         "in {}: its livepatch relocations would never be applied. Check the "
                         "object name in the symbol",
-                        obj_.path, base.name, r.offset, quote(r.sym->name), ks.objname,
-                        ks.objname);
+                        obj_.path, base.name, r.offset, quote(r.sym->name), ks.objname, ks.objname);
         auto owner = patch_.func_sections.find(&base);
         if (ks.objname != "vmlinux" && owner != patch_.func_sections.end() &&
             owner->second.first != ks.objname)
@@ -309,8 +334,8 @@ private:
         if (obj_.find_section(name))
             throw Error("{}: already has a section named {}; was the module converted twice?",
                         obj_.path, name);
-        elf::Section *sec = obj_.add_section(
-            name, SHT_RELA, SHF_ALLOC | SHF_INFO_LINK | elf::kShfRelaLivepatch, 8);
+        elf::Section *sec =
+            obj_.add_section(name, SHT_RELA, SHF_ALLOC | SHF_INFO_LINK | elf::kShfRelaLivepatch, 8);
         sec->hdr.sh_entsize = sizeof(Elf64_Rela);
         // Not base->rela: that stays the ordinary relocation section.
         sec->base = &base;
@@ -332,9 +357,8 @@ void remove_empty_relas(elf::Object &obj, const std::vector<elf::Section *> &can
     for (elf::Section *rela : candidates) {
         if (!rela->relocs.empty())
             continue;
-        bool named = std::any_of(obj.symbols.begin(), obj.symbols.end(), [&](const auto &s) {
-            return s->sec == rela && !s->is_section();
-        });
+        bool named = std::any_of(obj.symbols.begin(), obj.symbols.end(),
+                                 [&](const auto &s) { return s->sec == rela && !s->is_section(); });
         if (named)
             continue;
         doomed.insert(rela);
@@ -463,8 +487,7 @@ ConvertResult convert_object(elf::Object &obj, const Symvers &symvers,
 
     std::vector<elf::Section *> relas;
     for (auto &owned : obj.sections)
-        if (owned->is_rela() && owned->base &&
-            !(owned->hdr.sh_flags & elf::kShfRelaLivepatch))
+        if (owned->is_rela() && owned->base && !(owned->hdr.sh_flags & elf::kShfRelaLivepatch))
             relas.push_back(owned.get());
     RelaMover mover(obj, patch, klp_syms, result);
     for (elf::Section *rela : relas)

@@ -64,9 +64,9 @@ using Symvers = std::unordered_map<std::string, Export>;
 Symvers read_symvers(const std::string &path);
 
 struct ConvertResult {
-    size_t klp_symbols = 0;      // symbols now SHN_LIVEPATCH
-    size_t klp_relocations = 0;  // relocations moved into .klp.rela sections
-    size_t dropped_relocations = 0; // against .klp.sym symbols in debug sections
+    size_t klp_symbols = 0;                    // symbols now SHN_LIVEPATCH
+    size_t klp_relocations = 0;                // relocations moved into .klp.rela sections
+    size_t dropped_relocations = 0;            // against .klp.sym symbols in debug sections
     std::vector<std::string> klp_sections;     // names of the .klp.rela sections made
     std::vector<std::string> removed_sections; // .rela sections left empty and removed
 };

@@ -107,7 +107,8 @@ std::vector<DiffJob> assign_parents(ObjectSelection &selection, const ParentInde
     if (!unlinked.empty())
         log::info("not linked into vmlinux or a module, so not patchable; leaving out {}: {}{}",
                   plural(unlinked.size(), "object"),
-                  fmt::join(unlinked.begin(), unlinked.begin() + std::min<size_t>(unlinked.size(), 6), " "),
+                  fmt::join(unlinked.begin(),
+                            unlinked.begin() + std::min<size_t>(unlinked.size(), 6), " "),
                   unlinked.size() > 6 ? " ..." : "");
     selection.objects = std::move(linked);
     return jobs;
@@ -133,16 +134,17 @@ Plan make_plan(const Options &options, const WorkDir &work, const Progress &prog
         plan.patches.push_back(fs::absolute(patch));
     plan.touched = read_patches(plan.patches);
     refuse_config_changes(plan.touched);
-    progress.stage(fmt::format("checking that the {} {} ({})",
-                               plan.patches.size() == 1 ? "patch" : plural(plan.patches.size(), "patch"),
-                               plan.patches.size() == 1 ? "applies" : "apply in order",
-                               plural(plan.touched.size(), "file")));
+    progress.stage(
+        fmt::format("checking that the {} {} ({})",
+                    plan.patches.size() == 1 ? "patch" : plural(plan.patches.size(), "patch"),
+                    plan.patches.size() == 1 ? "applies" : "apply in order",
+                    plural(plan.touched.size(), "file")));
     check_patches_apply(plan.patches, plan.touched, plan.build.root, work / "patch-check");
 
     progress.stage("finding the objects the patches change");
     plan.selection = select_objects(
-        plan.touched, plan.kernel.stock ? stock_object_lookup(plan.kernel, options.jobs, work.path(),
-                                                              work.log(), progress)
+        plan.touched, plan.kernel.stock ? stock_object_lookup(plan.kernel, options.jobs,
+                                                              work.path(), work.log(), progress)
                                         : built_tree_lookup(plan.build.root));
     for (const auto &line : plan.selection.explanations) {
         if (plan.selection.whole_tree)
@@ -259,9 +261,8 @@ std::vector<fs::path> compare_objects(const Options &options, const Plan &plan, 
                                       std::future<diff::StructSizes> &sizes) {
     std::vector<DiffJob> jobs = jobs_worth_diffing(plan, work);
     progress.stage(fmt::format("comparing objects ({})", jobs.size()));
-    DiffSettings settings{work / "orig",    work / "patched",     work / "output",
-                          work / "reports", plan.kernel.symvers, options.name,
-                          sizes.get(),      options.jobs};
+    DiffSettings settings{work / "orig",       work / "patched", work / "output", work / "reports",
+                          plan.kernel.symvers, options.name,     sizes.get(),     options.jobs};
     auto outcomes = diff_objects_in_parallel(jobs, settings);
     std::ofstream(work / "report.json") << combined_report(options.name, outcomes).dump(2) << '\n';
     for (const auto &line : describe_changes(outcomes))
@@ -300,8 +301,8 @@ fs::path run_stages(const Options &options, const WorkDir &work, const Progress 
     request.symvers = plan.kernel.symvers;
     request.name = options.name;
     request.non_replace = options.non_replace;
-    request.core = options.core ||
-                   !config_enabled(read_config_file(plan.kernel.config), "CONFIG_LIVEPATCH");
+    request.core =
+        options.core || !config_enabled(read_config_file(plan.kernel.config), "CONFIG_LIVEPATCH");
     request.vmlinux = plan.kernel.vmlinux;
     if (request.core)
         progress.stage("the module is for kpatch.ko (kmod/core), not the livepatch core");
@@ -330,7 +331,8 @@ fs::path run_stages(const Options &options, const WorkDir &work, const Progress 
     } catch (const std::exception &e) {
         std::vector<WritePlace> places{
             {work.path().parent_path(), "TMPDIR"},
-            {fs::absolute(options.output_dir.empty() ? "." : options.output_dir), "the output directory"}};
+            {fs::absolute(options.output_dir.empty() ? "." : options.output_dir),
+             "the output directory"}};
         if (!options.source_dir.empty())
             places.push_back({fs::absolute(options.source_dir), "the kernel tree"});
         auto full = describe_full_place(places);

@@ -8,7 +8,7 @@ namespace kpp::build {
 
 // The patched objects are equivalent to the originals: nothing to patch.
 class NoChange : public Error {
-public:
+  public:
     using Error::Error;
     ExitStatus status() const override { return kExitNoChange; }
 };

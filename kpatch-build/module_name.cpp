@@ -9,8 +9,8 @@ namespace kpp::build {
 namespace {
 
 bool is_module_name_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
 }
 
 } // namespace
@@ -19,7 +19,8 @@ std::string default_module_name(std::string_view first_patch_path) {
     std::string stem = std::filesystem::path(first_patch_path).stem().string();
     if (stem.empty())
         stem = "patch";
-    std::replace_if(stem.begin(), stem.end(), [](char c) { return !is_module_name_char(c); }, '_');
+    std::replace_if(
+        stem.begin(), stem.end(), [](char c) { return !is_module_name_char(c); }, '_');
     std::string name = "livepatch-" + stem;
     if (name.size() > kMaxModuleNameLength)
         name.resize(kMaxModuleNameLength);
@@ -32,7 +33,8 @@ void validate_module_name(std::string_view name) {
     if (name.size() > kMaxModuleNameLength)
         throw Error("module name '{}' is {} characters long; the kernel allows at most {}", name,
                     name.size(), kMaxModuleNameLength);
-    auto bad = std::find_if(name.begin(), name.end(), [](char c) { return !is_module_name_char(c); });
+    auto bad =
+        std::find_if(name.begin(), name.end(), [](char c) { return !is_module_name_char(c); });
     if (bad != name.end())
         throw Error("module name '{}' contains '{}'; use only letters, digits, '_' and '-'", name,
                     *bad);

@@ -9,23 +9,23 @@ namespace kpp::build {
 
 struct Options {
     std::vector<std::string> patches;
-    std::string source_dir;          // -s: a configured and built kernel tree
-    std::string release;             // -a: without -s, the distribution kernel (default uname -r)
-    std::string config;              // -c: default SRC/.config
-    std::string vmlinux;             // -v: default SRC/vmlinux
-    unsigned jobs = 1;               // -j
+    std::string source_dir;           // -s: a configured and built kernel tree
+    std::string release;              // -a: without -s, the distribution kernel (default uname -r)
+    std::string config;               // -c: default SRC/.config
+    std::string vmlinux;              // -v: default SRC/vmlinux
+    unsigned jobs = 1;                // -j
     std::vector<std::string> targets; // -t: extra make targets built with the objects
-    std::string name;                // -n: module file name without .ko
-    std::string output_dir;          // -o: default the current directory
-    bool debug = false;              // -d: debug log, keep the work dir
-    bool non_replace = false;        // -R: do not replace earlier livepatches
-    bool core = false;               // --core: a patch module for kpatch.ko (kmod/core)
-    bool skip_cleanup = false;       // keep the work dir
+    std::string name;                 // -n: module file name without .ko
+    std::string output_dir;           // -o: default the current directory
+    bool debug = false;               // -d: debug log, keep the work dir
+    bool non_replace = false;         // -R: do not replace earlier livepatches
+    bool core = false;                // --core: a patch module for kpatch.ko (kmod/core)
+    bool skip_cleanup = false;        // keep the work dir
     bool skip_compiler_check = false;
-    std::string oot_module;          // an out-of-tree module's .ko ...
-    std::string oot_module_src;      // ... and its source directory (built with M=)
-    std::string sign_key;            // --sign-key: sign NAME.ko with this key ...
-    std::string sign_cert;           // --sign-cert: ... and this X.509 certificate
+    std::string oot_module;     // an out-of-tree module's .ko ...
+    std::string oot_module_src; // ... and its source directory (built with M=)
+    std::string sign_key;       // --sign-key: sign NAME.ko with this key ...
+    std::string sign_cert;      // --sign-cert: ... and this X.509 certificate
 };
 
 enum class Action { Build, ShowHelp, ShowVersion };

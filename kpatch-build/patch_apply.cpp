@@ -15,9 +15,9 @@ bool starts_with(std::string_view s, std::string_view prefix) {
 }
 
 std::vector<std::string> patch_command(const fs::path &patch, const fs::path &dir, bool dry_run) {
-    std::vector<std::string> argv = {"patch",   "-p1", "--batch", "--no-backup-if-mismatch",
-                                     "--reject-file=-", "-d", dir.string(), "-i",
-                                     fs::absolute(patch).string()};
+    std::vector<std::string> argv = {
+        "patch", "-p1",        "--batch", "--no-backup-if-mismatch",   "--reject-file=-",
+        "-d",    dir.string(), "-i",      fs::absolute(patch).string()};
     if (dry_run)
         argv.push_back("--dry-run");
     return argv;
@@ -79,7 +79,8 @@ void check_patches_apply(const std::vector<fs::path> &patches,
     }
 }
 
-void apply_patches(const std::vector<fs::path> &patches, const fs::path &root, const fs::path &log) {
+void apply_patches(const std::vector<fs::path> &patches, const fs::path &root,
+                   const fs::path &log) {
     for (const auto &patch : patches)
         run_logged(patch_command(patch, root, false), log);
 }

@@ -85,7 +85,7 @@ bool starts_with(std::string_view s, std::string_view prefix) {
 }
 
 class PatchParser {
-public:
+  public:
     explicit PatchParser(std::string_view patch_name) : patch_name_(patch_name) {}
 
     std::vector<TouchedFile> parse(std::string_view text) {
@@ -98,11 +98,12 @@ public:
         return std::move(files_);
     }
 
-private:
+  private:
     // Returns the index of the last line consumed.
     size_t parse_line(const std::vector<std::string_view> &lines, size_t i) {
         std::string_view line = lines[i];
-        if (starts_with(line, "--- ") && i + 1 < lines.size() && starts_with(lines[i + 1], "+++ ")) {
+        if (starts_with(line, "--- ") && i + 1 < lines.size() &&
+            starts_with(lines[i + 1], "+++ ")) {
             add_from_headers(line.substr(4), lines[i + 1].substr(4));
             return i + 1;
         }

@@ -7,13 +7,13 @@
 namespace kpp::build {
 
 class Progress {
-public:
+  public:
     Progress() : start_(std::chrono::steady_clock::now()) {}
     double elapsed_seconds() const;
     // Prints to stdout and records the line in the log.
     void stage(std::string_view what) const;
 
-private:
+  private:
     std::chrono::steady_clock::time_point start_;
 };
 

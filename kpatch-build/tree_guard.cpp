@@ -52,7 +52,8 @@ std::vector<std::string> TreeGuard::kbuild_temporaries() const {
 
 void TreeGuard::remove_new_kbuild_temporaries() const {
     for (const auto &name : kbuild_temporaries())
-        if (std::find(old_temporaries_.begin(), old_temporaries_.end(), name) == old_temporaries_.end())
+        if (std::find(old_temporaries_.begin(), old_temporaries_.end(), name) ==
+            old_temporaries_.end())
             fs::remove_all(root_ / name);
 }
 
@@ -64,7 +65,9 @@ TreeGuard::~TreeGuard() {
     }
 }
 
-fs::path TreeGuard::backup_path(const Entry &entry) const { return backup_dir_ / entry.relative; }
+fs::path TreeGuard::backup_path(const Entry &entry) const {
+    return backup_dir_ / entry.relative;
+}
 
 void TreeGuard::protect(const fs::path &relative) {
     fs::path normal = relative.lexically_normal();

@@ -18,7 +18,7 @@
 namespace kpp::build {
 
 class TreeGuard {
-public:
+  public:
     TreeGuard(std::filesystem::path root, std::filesystem::path backup_dir);
     ~TreeGuard();
     TreeGuard(const TreeGuard &) = delete;
@@ -35,7 +35,7 @@ public:
 
     size_t protected_count() const { return entries_.size(); }
 
-private:
+  private:
     struct Entry {
         std::filesystem::path relative;
         bool existed = false;

@@ -15,7 +15,7 @@
 namespace kpp::build {
 
 class TreeLock {
-public:
+  public:
     // Blocks until the lock is ours, polling so that SIGINT/SIGTERM/SIGHUP
     // throw Interrupted while waiting. Gives up with kpp::Error after
     // `timeout` (the message names the tree).
@@ -28,7 +28,7 @@ public:
     // Whether the lock was held by someone else when we asked for it.
     bool waited() const { return waited_; }
 
-private:
+  private:
     int fd_ = -1;
     bool waited_ = false;
 };

@@ -12,13 +12,13 @@
 namespace kpp::build {
 
 class TreeSnapshot {
-public:
+  public:
     static TreeSnapshot take(const std::filesystem::path &root);
     // "changed: x" / "new: y" lines, then "removed: z" lines, each sorted by path.
     std::vector<std::string> differences_from(const TreeSnapshot &before) const;
     size_t size() const { return files_.size(); }
 
-private:
+  private:
     struct FileState {
         uint64_t size = 0;
         int64_t mtime_ns = 0;

@@ -7,7 +7,7 @@
 namespace kpp::build {
 
 class WorkDir {
-public:
+  public:
     // Creates a fresh directory under $TMPDIR (default /tmp).
     WorkDir();
     ~WorkDir();
@@ -22,7 +22,7 @@ public:
     void keep() { keep_ = true; }
     bool kept() const { return keep_; }
 
-private:
+  private:
     std::filesystem::path path_;
     bool keep_ = false;
 };

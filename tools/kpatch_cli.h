@@ -134,7 +134,7 @@ void write_attr(const std::filesystem::path &file, std::string_view value);
 // ---- module insertion and removal ----
 
 class ModuleOps {
-public:
+  public:
     virtual ~ModuleOps() = default;
     virtual void insert(const std::string &path) = 0;
     // Returns 0 or a negative errno (-EAGAIN/-EBUSY are retried by the caller).
@@ -151,7 +151,8 @@ struct LoadResult {
 };
 // Resolves FILE.ko or an installed NAME to a file for `env.release`.
 std::string resolve_module_file(const Env &env, const std::string &arg);
-LoadResult load_patch(const Env &env, const std::string &arg, ModuleOps &ops, const WaitOptions &wait);
+LoadResult load_patch(const Env &env, const std::string &arg, ModuleOps &ops,
+                      const WaitOptions &wait);
 // Disables the patch (if still enabled), waits for the transition and for the
 // sysfs directory to go, then removes the module.
 void unload_patch(const Env &env, const std::string &name, ModuleOps &ops, const WaitOptions &wait);

@@ -17,7 +17,8 @@ nlohmann::json to_json(const LoadedPatch &p) {
         jo["patched"] = o.patched ? nlohmann::json(*o.patched) : nlohmann::json(nullptr);
         objs.push_back(jo);
     }
-    return {{"name", p.name}, {"enabled", p.enabled}, {"transition", p.transition}, {"objects", objs}};
+    return {
+        {"name", p.name}, {"enabled", p.enabled}, {"transition", p.transition}, {"objects", objs}};
 }
 
 nlohmann::json to_json(const ModuleInfo &m) {
@@ -28,9 +29,11 @@ nlohmann::json to_json(const ModuleInfo &m) {
                          {"sympos", f.sympos},
                          {"old_size", f.old_size},
                          {"new_size", f.new_size}});
-    return {{"file", m.path},         {"name", m.name},       {"vermagic", m.vermagic},
-            {"release", m.release},   {"livepatch", m.livepatch}, {"description", m.description},
-            {"license", m.license},   {"srcversion", m.srcversion}, {"functions", funcs}};
+    return {{"file", m.path},           {"name", m.name},
+            {"vermagic", m.vermagic},   {"release", m.release},
+            {"livepatch", m.livepatch}, {"description", m.description},
+            {"license", m.license},     {"srcversion", m.srcversion},
+            {"functions", funcs}};
 }
 
 nlohmann::json list_json(const std::vector<LoadedPatch> &loaded,

@@ -27,10 +27,12 @@ struct Verb {
 };
 constexpr Verb kVerbs[] = {
     {"load", "FILE.ko|NAME|--all", "insert a patch module and wait until every task is patched"},
-    {"unload", "NAME|--all", "disable a patch, wait until no task runs patched code, remove the module"},
+    {"unload", "NAME|--all",
+     "disable a patch, wait until no task runs patched code, remove the module"},
     {"list", "[--json]", "loaded patches (enabled, transition) and installed ones per kernel"},
     {"info", "NAME|FILE.ko [--json]", "what a patch is built for and which functions it replaces"},
-    {"install", "FILE.ko [-k RELEASE]", "copy a patch module into <prefix>/var/lib/kpatch/RELEASE/"},
+    {"install", "FILE.ko [-k RELEASE]",
+     "copy a patch module into <prefix>/var/lib/kpatch/RELEASE/"},
     {"uninstall", "NAME [-k RELEASE]", "remove an installed patch module"},
     {"signal", "[NAME]", "wake the tasks blocking a transition (see --help)"},
     {"force", "[NAME] --yes", "mark a stuck transition complete without checking stacks (unsafe)"},
@@ -46,13 +48,15 @@ void print_usage(FILE *to) {
                to);
 }
 
-const char *kExitHelp = "\nExit status: 0 done, 1 refused or failed (not a livepatch module, other kernel,\n"
-                        "transition timed out, kernel error), 2 bad usage or no such patch/file.\n";
+const char *kExitHelp =
+    "\nExit status: 0 done, 1 refused or failed (not a livepatch module, other kernel,\n"
+    "transition timed out, kernel error), 2 bad usage or no such patch/file.\n";
 
 class VerbParser {
-public:
+  public:
     VerbParser(Env &env, const std::string &verb, const std::string &usage, const std::string &text)
-        : env_(env), verb_(verb), desc_("Usage: kpatch " + verb + " " + usage + "\n\n" + text + "\n\nOptions") {
+        : env_(env), verb_(verb),
+          desc_("Usage: kpatch " + verb + " " + usage + "\n\n" + text + "\n\nOptions") {
         desc_.add_options()("help,h", "print this help");
     }
     po::options_description_easy_init add() { return desc_.add_options(); }
@@ -64,12 +68,14 @@ public:
                                 "procfs mount (default /proc, env KPATCH_PROC_ROOT)");
     }
     void add_prefix() {
-        desc_.add_options()("prefix", po::value(&env_.prefix)->value_name("DIR"),
-                            "installed patches are in DIR/var/lib/kpatch/ (default /, env KPATCH_PREFIX)");
+        desc_.add_options()(
+            "prefix", po::value(&env_.prefix)->value_name("DIR"),
+            "installed patches are in DIR/var/lib/kpatch/ (default /, env KPATCH_PREFIX)");
     }
     void add_modules_dir() {
-        desc_.add_options()("modules-dir", po::value(&env_.modules_dir)->value_name("DIR"),
-                            "libkmod module directory (default /lib/modules/RELEASE, env KPATCH_MODULES_DIR)");
+        desc_.add_options()(
+            "modules-dir", po::value(&env_.modules_dir)->value_name("DIR"),
+            "libkmod module directory (default /lib/modules/RELEASE, env KPATCH_MODULES_DIR)");
     }
     void positional(const char *name, int max) { pos_.add(name, max); }
     void hidden(const char *name, const po::value_semantic *v) { hidden_.add_options()(name, v); }
@@ -94,7 +100,7 @@ public:
     }
     bool has(const char *name) const { return vm_.count(name) > 0; }
 
-private:
+  private:
     Env &env_;
     std::string verb_;
     po::options_description desc_;
@@ -115,8 +121,8 @@ WaitOptions wait_options(double timeout_s, bool quiet, const std::string &what) 
     w.progress_every = tty ? std::chrono::seconds(1) : std::chrono::seconds(5);
     if (!quiet)
         w.progress = [what, tty](std::chrono::milliseconds elapsed, size_t left) {
-            std::fprintf(stderr, "%skpatch: %s: %zu task(s) left, %.0fs%s", tty ? "\r" : "", what.c_str(),
-                         left, elapsed.count() / 1000.0, tty ? "   " : "\n");
+            std::fprintf(stderr, "%skpatch: %s: %zu task(s) left, %.0fs%s", tty ? "\r" : "",
+                         what.c_str(), left, elapsed.count() / 1000.0, tty ? "   " : "\n");
         };
     return w;
 }
@@ -139,10 +145,11 @@ int cmd_load(Env &env, const std::vector<std::string> &args) {
     std::vector<std::string> files;
     double timeout = 60;
     bool all = false, quiet = false;
-    VerbParser p(env, "load", "FILE.ko|NAME...|--all",
-                 "Insert patch modules (a file, or NAME installed for the running kernel) through libkmod\n"
-                 "and wait until the livepatch transition has moved every task to the patched code.\n"
-                 "When it stalls, the tasks still unpatched (/proc/PID/patch_state) are listed.");
+    VerbParser p(
+        env, "load", "FILE.ko|NAME...|--all",
+        "Insert patch modules (a file, or NAME installed for the running kernel) through libkmod\n"
+        "and wait until the livepatch transition has moved every task to the patched code.\n"
+        "When it stalls, the tasks still unpatched (/proc/PID/patch_state) are listed.");
     p.add()("all,a", po::bool_switch(&all), "load every patch installed for the running kernel")(
         "timeout,t", po::value(&timeout)->value_name("SECONDS"),
         "wait at most this long for each transition (default 60; 0 = do not wait)")(
@@ -170,15 +177,18 @@ int cmd_load(Env &env, const std::vector<std::string> &args) {
     auto ops = make_kmod_ops(env.modules_dir);
     int status = 0;
     for (const auto &f : files) {
-        if (all && (module_loaded(env, module_name_from(f)) || loaded_patch(env, module_name_from(f)))) {
+        if (all &&
+            (module_loaded(env, module_name_from(f)) || loaded_patch(env, module_name_from(f)))) {
             std::printf("%s: already loaded\n", module_name_from(f).c_str());
             continue;
         }
         try {
-            auto res = load_patch(env, f, *ops, wait_options(timeout, quiet, module_name_from(f) + ": patching"));
+            auto res = load_patch(env, f, *ops,
+                                  wait_options(timeout, quiet, module_name_from(f) + ": patching"));
             end_progress();
             std::printf("%s: loaded, %s (%.1fs)\n", res.name.c_str(),
-                        timeout > 0 ? "transition complete" : "transition started", res.took.count() / 1000.0);
+                        timeout > 0 ? "transition complete" : "transition started",
+                        res.took.count() / 1000.0);
         } catch (const kpp::Error &e) {
             end_progress();
             if (auto lp = loaded_patch(env, module_name_from(f)); lp && lp->transition)
@@ -196,13 +206,15 @@ int cmd_unload(Env &env, const std::vector<std::string> &args) {
     std::vector<std::string> names;
     double timeout = 60;
     bool all = false, quiet = false;
-    VerbParser p(env, "unload", "NAME...|--all",
-                 "Disable patches (write 0 to /sys/kernel/livepatch/NAME/enabled), wait for the\n"
-                 "transition back to the original code and for the patch to be freed, then remove the\n"
-                 "module through libkmod.");
+    VerbParser p(
+        env, "unload", "NAME...|--all",
+        "Disable patches (write 0 to /sys/kernel/livepatch/NAME/enabled), wait for the\n"
+        "transition back to the original code and for the patch to be freed, then remove the\n"
+        "module through libkmod.");
     p.add()("all,a", po::bool_switch(&all), "unload every loaded patch")(
-        "timeout,t", po::value(&timeout)->value_name("SECONDS"), "wait at most this long (default 60)")(
-        "quiet,q", po::bool_switch(&quiet), "no progress lines");
+        "timeout,t", po::value(&timeout)->value_name("SECONDS"),
+        "wait at most this long (default 60)")("quiet,q", po::bool_switch(&quiet),
+                                               "no progress lines");
     p.add_paths();
     p.add_modules_dir();
     p.hidden("module", po::value(&names));
@@ -225,7 +237,8 @@ int cmd_unload(Env &env, const std::vector<std::string> &args) {
     for (const auto &n : names) {
         const std::string name = module_name_from(n);
         try {
-            unload_patch(env, name, *ops, wait_options(std::max(timeout, 0.1), quiet, name + ": unpatching"));
+            unload_patch(env, name, *ops,
+                         wait_options(std::max(timeout, 0.1), quiet, name + ": unpatching"));
         } catch (const kpp::Error &) {
             end_progress();
             if (auto lp = loaded_patch(env, name); lp && lp->transition)
@@ -260,11 +273,12 @@ int cmd_list(Env &env, const std::vector<std::string> &args) {
 int cmd_info(Env &env, const std::vector<std::string> &args) {
     std::string what;
     bool json = false;
-    VerbParser p(env, "info", "NAME|FILE.ko [--json]",
-                 "For a file (or a patch installed for the running kernel): its name, the kernel it is\n"
-                 "built for (vermagic), whether it is a livepatch module, and the functions it replaces\n"
-                 "(object, name, sympos) from .kpatchpp.funcs. For a loaded NAME: the live state from\n"
-                 "/sys/kernel/livepatch/NAME/, plus the installed file's details when there is one.");
+    VerbParser p(
+        env, "info", "NAME|FILE.ko [--json]",
+        "For a file (or a patch installed for the running kernel): its name, the kernel it is\n"
+        "built for (vermagic), whether it is a livepatch module, and the functions it replaces\n"
+        "(object, name, sympos) from .kpatchpp.funcs. For a loaded NAME: the live state from\n"
+        "/sys/kernel/livepatch/NAME/, plus the installed file's details when there is one.");
     p.add()("json", po::bool_switch(&json), "one JSON document on stdout");
     p.add_paths(false);
     p.add_prefix();
@@ -286,8 +300,9 @@ int cmd_info(Env &env, const std::vector<std::string> &args) {
         if (std::filesystem::is_regular_file(installed, ec))
             file = read_module_info(installed.string());
         else if (!loaded)
-            throw kpp::Error("info: no such patch module: {} (not a file, not loaded, not installed for {})",
-                             what, env.release);
+            throw kpp::Error(
+                "info: no such patch module: {} (not a file, not loaded, not installed for {})",
+                what, env.release);
     }
     if (json) {
         nlohmann::json j = file ? to_json(*file) : nlohmann::json{{"name", loaded->name}};
@@ -306,11 +321,14 @@ int cmd_info(Env &env, const std::vector<std::string> &args) {
 
 int cmd_install(Env &env, const std::vector<std::string> &args, bool install) {
     std::string what, release = env.release;
-    VerbParser p(env, install ? "install" : "uninstall", install ? "FILE.ko [-k RELEASE]" : "NAME [-k RELEASE]",
-                 install ? "Check that FILE.ko is a livepatch module built for RELEASE (default: the running\n"
-                           "kernel) and copy it to <prefix>/var/lib/kpatch/RELEASE/<name>.ko, where\n"
-                           "`kpatch load --all` (run at boot) finds it."
-                         : "Remove <prefix>/var/lib/kpatch/RELEASE/NAME.ko. A loaded patch stays loaded.");
+    VerbParser p(
+        env, install ? "install" : "uninstall",
+        install ? "FILE.ko [-k RELEASE]" : "NAME [-k RELEASE]",
+        install
+            ? "Check that FILE.ko is a livepatch module built for RELEASE (default: the running\n"
+              "kernel) and copy it to <prefix>/var/lib/kpatch/RELEASE/<name>.ko, where\n"
+              "`kpatch load --all` (run at boot) finds it."
+            : "Remove <prefix>/var/lib/kpatch/RELEASE/NAME.ko. A loaded patch stays loaded.");
     p.add()("kernel-release,k", po::value(&release)->value_name("RELEASE"),
             "kernel release (default: uname -r)");
     p.add_prefix();
@@ -348,12 +366,13 @@ std::vector<LoadedPatch> in_transition(const Env &env, const std::vector<std::st
 
 int cmd_signal(Env &env, const std::vector<std::string> &args) {
     std::vector<std::string> names;
-    VerbParser p(env, "signal", "[NAME...]",
-                 "Wake the tasks that block a patch's transition. Kernels before 5.1 have\n"
-                 "/sys/kernel/livepatch/NAME/signal and kpatch writes 1 to it. Linux 6.1 has no such\n"
-                 "file: its livepatch core sends the fake signal to blocking tasks itself every 15\n"
-                 "seconds, so kpatch lists the blocking tasks instead. Without NAME: every patch in\n"
-                 "transition.");
+    VerbParser p(
+        env, "signal", "[NAME...]",
+        "Wake the tasks that block a patch's transition. Kernels before 5.1 have\n"
+        "/sys/kernel/livepatch/NAME/signal and kpatch writes 1 to it. Linux 6.1 has no such\n"
+        "file: its livepatch core sends the fake signal to blocking tasks itself every 15\n"
+        "seconds, so kpatch lists the blocking tasks instead. Without NAME: every patch in\n"
+        "transition.");
     p.add_paths();
     p.hidden("module", po::value(&names));
     p.positional("module", -1);
@@ -371,7 +390,8 @@ int cmd_signal(Env &env, const std::vector<std::string> &args) {
             write_attr(file, "1");
             std::printf("%s: signalled the blocking tasks\n", lp.name.c_str());
         } else {
-            std::printf("%s: this kernel has no %s; its livepatch core signals the blocking tasks every 15s\n",
+            std::printf("%s: this kernel has no %s; its livepatch core signals the blocking tasks "
+                        "every 15s\n",
                         lp.name.c_str(), file.c_str());
         }
         auto tasks = unpatched_tasks(env, lp.enabled ? 1 : 0);
@@ -384,12 +404,13 @@ int cmd_signal(Env &env, const std::vector<std::string> &args) {
 int cmd_force(Env &env, const std::vector<std::string> &args) {
     std::vector<std::string> names;
     bool yes = false;
-    VerbParser p(env, "force", "[NAME...] --yes",
-                 "Write 1 to /sys/kernel/livepatch/NAME/force: the kernel marks every task as switched\n"
-                 "without checking its stack. A task that is still running the old code of a replaced\n"
-                 "function can then misbehave, and the forced patch's module (and every replaced patch's)\n"
-                 "can never be removed. Use only when the blocking tasks are known to be safe. Without\n"
-                 "NAME: every patch in transition.");
+    VerbParser p(
+        env, "force", "[NAME...] --yes",
+        "Write 1 to /sys/kernel/livepatch/NAME/force: the kernel marks every task as switched\n"
+        "without checking its stack. A task that is still running the old code of a replaced\n"
+        "function can then misbehave, and the forced patch's module (and every replaced patch's)\n"
+        "can never be removed. Use only when the blocking tasks are known to be safe. Without\n"
+        "NAME: every patch in transition.");
     p.add()("yes,y", po::bool_switch(&yes), "confirm that the consistency model may be broken");
     p.add_paths();
     p.hidden("module", po::value(&names));
@@ -401,8 +422,9 @@ int cmd_force(Env &env, const std::vector<std::string> &args) {
         std::printf("no patch is in transition\n");
         return 0;
     }
-    kpp::log::warn("forcing skips the consistency model: tasks still in old code are marked switched, and "
-                   "the module can no longer be removed");
+    kpp::log::warn(
+        "forcing skips the consistency model: tasks still in old code are marked switched, and "
+        "the module can no longer be removed");
     if (!yes)
         throw kpp::Refusal("force: not done; add --yes to confirm");
     require_root("force");

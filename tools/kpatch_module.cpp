@@ -64,8 +64,8 @@ ModuleInfo read_module_info(const std::string &path) {
         throw Error("{}: no such module file", path);
     auto obj = elf::Object::read(path);
     if (obj->file_type != ET_REL)
-        throw Refusal("{}: not a kernel module (ELF type {}, modules are relocatable objects)", path,
-                      obj->file_type);
+        throw Refusal("{}: not a kernel module (ELF type {}, modules are relocatable objects)",
+                      path, obj->file_type);
     ModuleInfo info;
     info.path = path;
     const elf::Section *modinfo = obj->find_section(".modinfo");

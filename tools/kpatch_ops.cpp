@@ -18,7 +18,7 @@ namespace kpp::cli {
 namespace {
 
 class KmodOps : public ModuleOps {
-public:
+  public:
     explicit KmodOps(const std::string &modules_dir) {
         ctx_ = kmod_new(modules_dir.empty() ? nullptr : modules_dir.c_str(), nullptr);
         if (!ctx_)
@@ -46,7 +46,8 @@ public:
         case EPERM:
             throw Error("inserting {}: operation not permitted (run as root)", name);
         case ENOEXEC:
-            throw Refusal("the kernel refused {}: invalid module format (built for another kernel? see dmesg)",
+            throw Refusal("the kernel refused {}: invalid module format (built for another kernel? "
+                          "see dmesg)",
                           path);
         default:
             throw Refusal("the kernel refused {}: {} (see dmesg)", path, std::strerror(-err));
@@ -63,7 +64,7 @@ public:
         return err;
     }
 
-private:
+  private:
     struct kmod_ctx *ctx_ = nullptr;
 };
 
@@ -80,7 +81,8 @@ std::unique_ptr<ModuleOps> make_kmod_ops(const std::string &modules_dir) {
 
 std::string resolve_module_file(const Env &env, const std::string &arg) {
     std::error_code ec;
-    if (arg.find('/') != std::string::npos || arg.ends_with(".ko") || fs::is_regular_file(arg, ec)) {
+    if (arg.find('/') != std::string::npos || arg.ends_with(".ko") ||
+        fs::is_regular_file(arg, ec)) {
         if (!fs::is_regular_file(arg, ec))
             throw Error("{}: no such module file", arg);
         return arg;
@@ -92,7 +94,8 @@ std::string resolve_module_file(const Env &env, const std::string &arg) {
                 env.install_dir(env.release).string());
 }
 
-LoadResult load_patch(const Env &env, const std::string &arg, ModuleOps &ops, const WaitOptions &wait) {
+LoadResult load_patch(const Env &env, const std::string &arg, ModuleOps &ops,
+                      const WaitOptions &wait) {
     const auto start = std::chrono::steady_clock::now();
     LoadResult res;
     res.path = resolve_module_file(env, arg);
@@ -113,14 +116,15 @@ LoadResult load_patch(const Env &env, const std::string &arg, ModuleOps &ops, co
             throw Refusal("{} disappeared from {} during its transition", info.name,
                           env.livepatch_dir().string());
         case WaitResult::TimedOut:
-            throw Refusal("{}: transition not finished after {}s, {}; the kernel keeps trying "
-                          "(`kpatch unload {}` reverts it, `kpatch force {}` completes it unsafely)",
-                          info.name, wait.timeout.count() / 1000.0,
-                          describe_tasks_hint(env, true), info.name, info.name);
+            throw Refusal(
+                "{}: transition not finished after {}s, {}; the kernel keeps trying "
+                "(`kpatch unload {}` reverts it, `kpatch force {}` completes it unsafely)",
+                info.name, wait.timeout.count() / 1000.0, describe_tasks_hint(env, true), info.name,
+                info.name);
         }
     }
-    res.took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                     start);
+    res.took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
     return res;
 }
 
@@ -147,8 +151,8 @@ void unload_patch(const Env &env, const std::string &arg, ModuleOps &ops, const 
                           name);
         }
         if (!wait_gone(env, name, wait))
-            throw Refusal("{}: {} still present {}s after the patch was disabled", name, dir.string(),
-                          wait.timeout.count() / 1000.0);
+            throw Refusal("{}: {} still present {}s after the patch was disabled", name,
+                          dir.string(), wait.timeout.count() / 1000.0);
     }
     if (!module_loaded(env, name))
         return;
@@ -183,8 +187,9 @@ std::string install_patch(const Env &env, const std::string &file, const std::st
     fs::copy_file(file, tmp, fs::copy_options::overwrite_existing, ec);
     if (ec)
         throw Error("cannot copy {} to {}: {}", file, tmp.string(), ec.message());
-    fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
-                             fs::perms::others_read,
+    fs::permissions(tmp,
+                    fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                        fs::perms::others_read,
                     ec);
     fs::rename(tmp, dest, ec);
     if (ec) {

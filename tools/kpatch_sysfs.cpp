@@ -21,12 +21,18 @@ namespace fs = std::filesystem;
 
 namespace kpp::cli {
 
-fs::path Env::livepatch_dir() const { return fs::path(sysfs_root) / "kernel" / "livepatch"; }
-fs::path Env::patch_dir(const std::string &patch) const { return livepatch_dir() / patch; }
+fs::path Env::livepatch_dir() const {
+    return fs::path(sysfs_root) / "kernel" / "livepatch";
+}
+fs::path Env::patch_dir(const std::string &patch) const {
+    return livepatch_dir() / patch;
+}
 fs::path Env::install_root() const {
     return fs::path(prefix.empty() ? "/" : prefix) / "var" / "lib" / "kpatch";
 }
-fs::path Env::install_dir(const std::string &rel) const { return install_root() / rel; }
+fs::path Env::install_dir(const std::string &rel) const {
+    return install_root() / rel;
+}
 
 Env Env::from_environment() {
     Env env;
@@ -40,7 +46,7 @@ Env Env::from_environment() {
     get("KPATCH_MODULES_DIR", env.modules_dir);
     get("KPATCH_KERNEL_RELEASE", env.release);
     if (env.release.empty()) {
-        struct utsname u{};
+        struct utsname u {};
         if (uname(&u) == 0)
             env.release = u.release;
     }

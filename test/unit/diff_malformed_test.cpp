@@ -21,7 +21,7 @@ int api(int x) { return helper(x) + 1; }
 )";
 
 class Malformed : public ::testing::Test {
-protected:
+  protected:
     TempDir dir;
     std::filesystem::path good = compile(dir, "good", "mal", kSource);
     std::filesystem::path symtab = symtab_of(dir, good);
@@ -103,7 +103,9 @@ TEST_F(Malformed, NotElf) {
     expect_clean_error(copy_with("notes.o", "just some text\nnot an object\n"));
 }
 
-TEST_F(Malformed, EmptyFile) { expect_clean_error(copy_with("empty.o", "")); }
+TEST_F(Malformed, EmptyFile) {
+    expect_clean_error(copy_with("empty.o", ""));
+}
 
 TEST_F(Malformed, Elf32) {
     std::string bytes = read_file(good);

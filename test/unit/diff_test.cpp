@@ -34,15 +34,14 @@ diff::StructSizes corpus_sizes() {
 }
 
 class Diff : public ::testing::Test {
-protected:
+  protected:
     TempDir dir;
     std::filesystem::path orig, patched, output;
 
     // Compiles both versions as NAME.c (so FILE symbols match) and diffs them
     // against a vmlinux whose symbol table is the original object's.
     diff::Result diff(const std::string &orig_src, const std::string &patched_src,
-                      const std::vector<std::string> &extra = {},
-                      const std::string &name = "unit",
+                      const std::vector<std::string> &extra = {}, const std::string &name = "unit",
                       const std::function<void(diff::StructSizes &)> &adjust = {}) {
         orig = compile(dir, "orig", name, orig_src, extra);
         patched = compile(dir, "patched", name, patched_src, extra);
@@ -119,12 +118,11 @@ TEST_F(Diff, ChangedFunctionIsTheOnlyOneInTheOutput) {
 // count.0. foo in the patch must keep using the kernel's variable (the
 // original count.0), and the new function must not be wired to it.
 TEST_F(Diff, RenumberedStaticLocalRefersToKernelVariable) {
-    diff::Result r = diff(
-        "int foo(int x) { static int count; count += x; return count; }\n"
-        "int other(int x) { return x + 1; }\n",
-        "int foo(int x) { static int count; count += x * 2; return count; }\n"
-        "int bar(int x) { static int count; count -= x; return count; }\n"
-        "int other(int x) { return x + 1; }\n");
+    diff::Result r = diff("int foo(int x) { static int count; count += x; return count; }\n"
+                          "int other(int x) { return x + 1; }\n",
+                          "int foo(int x) { static int count; count += x * 2; return count; }\n"
+                          "int bar(int x) { static int count; count -= x; return count; }\n"
+                          "int other(int x) { return x + 1; }\n");
     // Precondition: GCC did renumber foo's variable.
     auto p = elf::Object::read(patched.string());
     auto foo_targets = targets(*p, ".text.foo");
@@ -145,10 +143,9 @@ TEST_F(Diff, RenumberedStaticLocalRefersToKernelVariable) {
 // A second static of the same name inside the changed function itself: the
 // one that existed keeps its kernel copy, the new one travels in the patch.
 TEST_F(Diff, NewStaticBesideRenamedOneIsCopiedOldOneReferenced) {
-    diff::Result r = diff(
-        "int foo(int x) { static int count; count += x; return count; }\n",
-        "int foo(int x) { if (x > 5) { static int count; count++; }\n"
-        "  static int count; count += x * 2; return count; }\n");
+    diff::Result r = diff("int foo(int x) { static int count; count += x; return count; }\n",
+                          "int foo(int x) { if (x > 5) { static int count; count++; }\n"
+                          "  static int count; count += x * 2; return count; }\n");
     ASSERT_TRUE(r.changed);
     auto out = elf::Object::read(output.string());
     auto t = targets(*out, ".text.foo");
@@ -305,8 +302,8 @@ TEST_F(Diff, RefusesChangedFunctionWithoutFtraceHook) {
 }
 
 TEST_F(Diff, RefusesFunctionBuiltWithoutPg) {
-    std::vector<std::string> flags = {"-O2", "-ffunction-sections", "-fdata-sections",
-                                      "-fno-pic", "-mcmodel=kernel", "-mno-red-zone"};
+    std::vector<std::string> flags = {"-O2",      "-ffunction-sections", "-fdata-sections",
+                                      "-fno-pic", "-mcmodel=kernel",     "-mno-red-zone"};
     orig = compile(dir, "orig", "nopg", "int raw(int a) { return a + 1; }\n", {}, &flags);
     patched = compile(dir, "patched", "nopg", "int raw(int a) { return a * 7; }\n", {}, &flags);
     diff::Options o;
@@ -330,8 +327,6 @@ TEST_F(Diff, UnchangedDataWithChangedUserIsReferencedNotCopied) {
     ASSERT_NE(limit, nullptr);
     EXPECT_EQ(limit->sec, nullptr) << "limit must stay the kernel's, not be copied";
 }
-
-
 
 // ---- special sections -----------------------------------------------------
 
@@ -630,7 +625,8 @@ TEST_F(Diff, RefusesTypedefAndUnionLayoutChanges) {
          "byte 0 to byte 4)"});
     expect_refusal(
         [&] {
-            diff(kEntry, edit(edit(kEntry, "char c[8];", "char c[16];"), "w->l = 3;", "w->c[9] = 3;"),
+            diff(kEntry,
+                 edit(edit(kEntry, "char c[8];", "char c[16];"), "w->l = 3;", "w->c[9] = 3;"),
                  {"-g"});
         },
         {"union word changed layout (size 8 -> 16; member c resized)"});

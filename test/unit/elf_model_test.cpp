@@ -51,8 +51,8 @@ std::multiset<SymTuple> symbols_of(const Object &obj) {
     std::multiset<SymTuple> out;
     for (size_t i = 1; i < obj.symbols.size(); i++) {
         const elf::Symbol &s = *obj.symbols[i];
-        out.insert({symkey(s), s.bind, s.type, s.sec ? s.sec->name : std::string("<none>"),
-                    s.value, s.size, s.sec ? 0 : s.shndx});
+        out.insert({symkey(s), s.bind, s.type, s.sec ? s.sec->name : std::string("<none>"), s.value,
+                    s.size, s.sec ? 0 : s.shndx});
     }
     return out;
 }
@@ -79,8 +79,10 @@ void expect_same(const Object &a, const Object &b) {
     EXPECT_EQ(a.file_type, b.file_type);
     auto sa = sections_of(a), sb = sections_of(b);
     std::set<std::string> na, nb;
-    for (auto &[n, _] : sa) na.insert(n);
-    for (auto &[n, _] : sb) nb.insert(n);
+    for (auto &[n, _] : sa)
+        na.insert(n);
+    for (auto &[n, _] : sb)
+        nb.insert(n);
     EXPECT_EQ(na, nb);
     for (auto &[name, x] : sa) {
         auto it = sb.find(name);
@@ -106,7 +108,7 @@ void expect_same(const Object &a, const Object &b) {
 }
 
 class ElfModel : public ::testing::Test {
-protected:
+  protected:
     TempDir dir;
     std::filesystem::path obj = compile(dir, "src", "model", kSource);
 };

@@ -21,7 +21,7 @@ using kpp::elf::Section;
 using kpp::elf::Symbol;
 
 class TempDir {
-public:
+  public:
     TempDir() {
         std::string tmpl = (fs::temp_directory_path() / "kpp-klp-XXXXXX").string();
         if (!mkdtemp(tmpl.data()))
@@ -34,7 +34,7 @@ public:
     }
     std::string file(const std::string &name) const { return (path_ / name).string(); }
 
-private:
+  private:
     fs::path path_;
 };
 
@@ -61,8 +61,8 @@ struct Fixture {
         obj->path = "fixture.ko";
         obj->symbols.push_back(std::make_unique<Symbol>());
         obj->sections.push_back(std::make_unique<Section>());
-        text = obj->add_section(".text.cmdline_proc_show", SHT_PROGBITS,
-                                SHF_ALLOC | SHF_EXECINSTR, 16);
+        text = obj->add_section(".text.cmdline_proc_show", SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR,
+                                16);
         text->data.assign(64, 0x90);
         text2 = obj->add_section(".text.ext4_foo", SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, 16);
         text2->data.assign(32, 0x90);
@@ -165,9 +165,9 @@ TEST(KlpConvert, ConvertsHandBuiltModule) {
     EXPECT_EQ(result.klp_relocations, 5u);
     EXPECT_EQ(result.dropped_relocations, 1u);
 
-    for (const char *name : {".klp.sym.vmlinux.saved_command_line,0",
-                             ".klp.sym.vmlinux.show_val.constprop.0,2",
-                             ".klp.sym.ext4.ext4_helper,1"}) {
+    for (const char *name :
+         {".klp.sym.vmlinux.saved_command_line,0", ".klp.sym.vmlinux.show_val.constprop.0,2",
+          ".klp.sym.ext4.ext4_helper,1"}) {
         Symbol *s = out->find_symbol(name);
         ASSERT_NE(s, nullptr) << name;
         EXPECT_EQ(s->shndx, kpp::elf::kShnLivepatch) << name;
@@ -314,9 +314,9 @@ TEST(KlpConvert, RefusesDefinedLivepatchSymbol) {
 // (load_module() -> apply_relocations() -> klp_apply_section_relocs()), and
 // .klp.rela.<module>.* only when that module loads (klp_module_coming()).
 const char *const kLoadTimeSections[] = {
-    "__jump_table", ".static_call_sites", ".altinstructions", ".altinstr_replacement",
-    "__mcount_loc", "__ex_table",         "__bug_table",      ".orc_unwind_ip",
-    ".return_sites", "__dyndbg",          ".init.text",       ".kpatchpp.force",
+    "__jump_table",  ".static_call_sites", ".altinstructions", ".altinstr_replacement",
+    "__mcount_loc",  "__ex_table",         "__bug_table",      ".orc_unwind_ip",
+    ".return_sites", "__dyndbg",           ".init.text",       ".kpatchpp.force",
     "__param",
 };
 
@@ -432,8 +432,8 @@ l_yes:
         return traced(x);
 }
 )";
-    std::string cmd = "gcc -c -O2 -fno-pic -mcmodel=kernel -ffunction-sections -o '" + obj +
-                      "' '" + src + "'";
+    std::string cmd =
+        "gcc -c -O2 -fno-pic -mcmodel=kernel -ffunction-sections -o '" + obj + "' '" + src + "'";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
     std::ofstream(dir.file("Module.symvers")) << "0x1\ttraced\tvmlinux\tEXPORT_SYMBOL\t\n";
     auto r = kpp::klp::convert_module(obj, dir.file("out.o"), dir.file("Module.symvers"));
@@ -490,9 +490,8 @@ TEST(KlpConvert, RefusesMissingSymvers) {
     TempDir dir;
     Fixture f;
     f.obj->write(dir.file("in.ko"));
-    std::string msg = error_of([&] {
-        kpp::klp::convert_module(dir.file("in.ko"), dir.file("out.ko"), dir.file("nope"));
-    });
+    std::string msg = error_of(
+        [&] { kpp::klp::convert_module(dir.file("in.ko"), dir.file("out.ko"), dir.file("nope")); });
     EXPECT_NE(msg.find("cannot read"), std::string::npos) << msg;
     std::ofstream(dir.file("bad.symvers")) << "garbage line\n";
     msg = error_of([&] { kpp::klp::read_symvers(dir.file("bad.symvers")); });
@@ -522,8 +521,8 @@ static struct kpp_patch_func f __attribute__((used, section(".kpatchpp.funcs"), 
         (unsigned long)cmdline_proc_show, 0, 0, 0, n1, n2,
 };
 )";
-    std::string cmd = "gcc -c -O2 -fno-pic -mcmodel=kernel -ffunction-sections -o '" + obj +
-                      "' '" + src + "'";
+    std::string cmd =
+        "gcc -c -O2 -fno-pic -mcmodel=kernel -ffunction-sections -o '" + obj + "' '" + src + "'";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
     std::ofstream(dir.file("Module.symvers")) << "0x1\tseq_puts\tvmlinux\tEXPORT_SYMBOL\t\n";
     auto r = kpp::klp::convert_module(obj, dir.file("out.o"), dir.file("Module.symvers"));
@@ -542,9 +541,8 @@ static struct kpp_patch_func f __attribute__((used, section(".kpatchpp.funcs"), 
 
     // Without seq_puts in Module.symvers the same object is refused.
     std::ofstream(dir.file("empty.symvers")) << "";
-    std::string msg = error_of([&] {
-        kpp::klp::convert_module(obj, dir.file("out2.o"), dir.file("empty.symvers"));
-    });
+    std::string msg = error_of(
+        [&] { kpp::klp::convert_module(obj, dir.file("out2.o"), dir.file("empty.symvers")); });
     EXPECT_NE(msg.find("'seq_puts'"), std::string::npos) << msg;
 }
 

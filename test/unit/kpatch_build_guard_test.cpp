@@ -4,8 +4,8 @@
 #include "kpatch_build_test_util.h"
 #include "libkpp/error.h"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 using namespace kpp::build;
@@ -97,8 +97,10 @@ TEST(KpatchBuildPatchCheck, StackedPatchesCheckedWithoutTouchingTheTree) {
     TempTree tree, work, patches;
     tree.write("lib/a.c", "one\ntwo\nthree\n");
     set_old_mtime(tree / "lib/a.c", 1'500'000'000, 0);
-    patches.write("1.patch", "--- a/lib/a.c\n+++ b/lib/a.c\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n");
-    patches.write("2.patch", "--- a/lib/a.c\n+++ b/lib/a.c\n@@ -1,3 +1,3 @@\n one\n-TWO\n+2\n three\n");
+    patches.write("1.patch",
+                  "--- a/lib/a.c\n+++ b/lib/a.c\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n");
+    patches.write("2.patch",
+                  "--- a/lib/a.c\n+++ b/lib/a.c\n@@ -1,3 +1,3 @@\n one\n-TWO\n+2\n three\n");
     std::vector<TouchedFile> touched = {{"lib/a.c"}};
     EXPECT_NO_THROW(check_patches_apply({patches / "1.patch", patches / "2.patch"}, touched,
                                         tree.root(), work / "scratch"))

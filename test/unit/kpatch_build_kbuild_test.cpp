@@ -17,7 +17,8 @@ using kpp::build::test::TempTree;
 namespace {
 
 std::string cmd_text(const std::string &object, const std::string &source,
-                     const std::vector<std::string> &deps, const std::string &flags = "-D__KERNEL__") {
+                     const std::vector<std::string> &deps,
+                     const std::string &flags = "-D__KERNEL__") {
     std::string text = "cmd_" + object + " := gcc " + flags + " -c -o " + object + " " + source +
                        "\n\nsource_" + object + " := " + source + "\n\ndeps_" + object + " := \\\n";
     for (const auto &dep : deps)
@@ -60,9 +61,11 @@ TEST(KpatchBuildKbuild, CmdFileNames) {
 TEST(KpatchBuildKbuild, HeaderMapsToEveryObjectIncludingIt) {
     TempTree tree;
     add_object(tree, "fs/proc/meminfo.o", "fs/proc/meminfo.c", {"include/linux/mm.h"});
-    add_object(tree, "mm/page_alloc.o", "mm/page_alloc.c", {"include/linux/mm.h", "include/linux/gfp.h"});
+    add_object(tree, "mm/page_alloc.o", "mm/page_alloc.c",
+               {"include/linux/mm.h", "include/linux/gfp.h"});
     add_object(tree, "kernel/fork.o", "kernel/fork.c", {"include/linux/gfp.h"});
-    add_object(tree, "scripts/mod/modpost.o", "scripts/mod/modpost.c", {"include/linux/mm.h"}, "-O2");
+    add_object(tree, "scripts/mod/modpost.o", "scripts/mod/modpost.c", {"include/linux/mm.h"},
+               "-O2");
     tree.write("fs/binfmt_misc.mod.o", "not a cmd");
     auto index = KbuildIndex::scan(tree.root());
     EXPECT_EQ(index.objects_using("include/linux/mm.h"),
@@ -129,7 +132,8 @@ TEST(KpatchBuildParents, ObjectsInModFilesBelongToTheirModule) {
     tree.write("fs/ext4/ext4.mod", "fs/ext4/super.o\nfs/ext4/inode.o\n");
     tree.write("fs/ext4/ext4.ko", "elf");
     auto index = ParentIndex::scan(tree.root(), tree / "vmlinux");
-    EXPECT_EQ(index.parent_of("fs/binfmt_misc.o"), (Parent{"binfmt_misc", tree / "fs/binfmt_misc.ko"}));
+    EXPECT_EQ(index.parent_of("fs/binfmt_misc.o"),
+              (Parent{"binfmt_misc", tree / "fs/binfmt_misc.ko"}));
     EXPECT_EQ(index.parent_of("fs/ext4/inode.o"), (Parent{"ext4", tree / "fs/ext4/ext4.ko"}));
     EXPECT_EQ(index.parent_of("fs/proc/meminfo.o"), (Parent{"vmlinux", tree / "vmlinux"}));
 }
@@ -157,9 +161,9 @@ TEST(KpatchBuildParents, OnlyObjectsInVmlinuxOrAModuleAreLinked) {
     tree.write("init/main.o", "x");
     tree.write("fs/proc/meminfo.o", "x");
     // A thin archive as kbuild makes vmlinux.a (members are paths, not copies).
-    kpp::build::capture_output({"sh", "-c",
-                                "cd '" + tree.root().string() +
-                                    "' && ar cDPrST vmlinux.a init/main.o fs/proc/meminfo.o"});
+    kpp::build::capture_output(
+        {"sh", "-c",
+         "cd '" + tree.root().string() + "' && ar cDPrST vmlinux.a init/main.o fs/proc/meminfo.o"});
     tree.write("modules.order", "fs/binfmt_misc.o\n");
     tree.write("fs/binfmt_misc.mod", "fs/binfmt_misc.o\n");
     tree.write("fs/binfmt_misc.ko", "elf");
@@ -181,7 +185,8 @@ TEST(KpatchBuildOutputs, ProtectsGeneratedFilesOfTheObjectAndItsGeneratedInputs)
     TempTree tree;
     // vdso-image-64.o is compiled from a generated .c that embeds vdso64.so.
     const std::string dir = "arch/x86/entry/vdso/";
-    add_object(tree, dir + "vdso-image-64.o", dir + "vdso-image-64.c", {"arch/x86/realmode/rm/realmode.bin"});
+    add_object(tree, dir + "vdso-image-64.o", dir + "vdso-image-64.c",
+               {"arch/x86/realmode/rm/realmode.bin"});
     tree.write(dir + "vdso-image-64.o", "o");
     tree.write(dir + "vdso-image-64.c", "generated");
     tree.write(dir + ".vdso-image-64.c.cmd", "cmd_x := vdso2c");
@@ -195,7 +200,9 @@ TEST(KpatchBuildOutputs, ProtectsGeneratedFilesOfTheObjectAndItsGeneratedInputs)
     tree.write("fs/proc/.meminfo.o.cmd", "cmd_x := gcc");
     auto linked = [](const std::string &) { return true; };
     auto files = files_a_rebuild_may_write(tree.root(), {dir + "vdso-image-64.o"}, linked);
-    auto has = [&](const std::string &f) { return std::find(files.begin(), files.end(), f) != files.end(); };
+    auto has = [&](const std::string &f) {
+        return std::find(files.begin(), files.end(), f) != files.end();
+    };
     EXPECT_TRUE(has(dir + "vdso-image-64.o"));
     EXPECT_TRUE(has(dir + ".vdso-image-64.o.cmd"));
     EXPECT_TRUE(has(dir + ".vdso-image-64.o.d")) << "absent now, but an interrupted gcc leaves it";
@@ -218,10 +225,15 @@ TEST(KpatchBuildOutputs, ProtectsHelperSubdirectoriesThatLinkNothing) {
     tree.write("arch/x86/realmode/rm/.realmode.bin.cmd", "cmd_x := objcopy");
     tree.write("arch/x86/realmode/linked/init.o", "o");
     tree.write("arch/x86/realmode/linked/.init.o.cmd", "cmd_x := gcc");
-    auto linked = [](const std::string &object) { return object.find("/rm/") == std::string::npos; };
+    auto linked = [](const std::string &object) {
+        return object.find("/rm/") == std::string::npos;
+    };
     auto files = files_a_rebuild_may_write(tree.root(), {"arch/x86/realmode/rmpiggy.o"}, linked);
-    auto has = [&](const std::string &f) { return std::find(files.begin(), files.end(), f) != files.end(); };
+    auto has = [&](const std::string &f) {
+        return std::find(files.begin(), files.end(), f) != files.end();
+    };
     EXPECT_TRUE(has("arch/x86/realmode/rm/realmode.bin"));
     EXPECT_TRUE(has("arch/x86/realmode/rm/trampoline_64.o"));
-    EXPECT_FALSE(has("arch/x86/realmode/linked/init.o")) << "a directory linked into vmlinux has its own objects";
+    EXPECT_FALSE(has("arch/x86/realmode/linked/init.o"))
+        << "a directory linked into vmlinux has its own objects";
 }

@@ -30,8 +30,9 @@ TEST(KpatchBuildName, Validation) {
 }
 
 TEST(KpatchBuildOptions, ParsesEverything) {
-    auto cl = parse_command_line({"-s", "/src", "-j", "3", "-t", "bzImage", "-n", "lp", "-o", "/out",
-                                  "-R", "-d", "--skip-compiler-check", "a.patch", "b.patch"});
+    auto cl =
+        parse_command_line({"-s", "/src", "-j", "3", "-t", "bzImage", "-n", "lp", "-o", "/out",
+                            "-R", "-d", "--skip-compiler-check", "a.patch", "b.patch"});
     ASSERT_EQ(cl.action, Action::Build);
     const Options &o = cl.options;
     EXPECT_EQ(o.source_dir, "/src");
@@ -54,7 +55,7 @@ TEST(KpatchBuildOptions, Defaults) {
 }
 
 TEST(KpatchBuildOptions, Errors) {
-    EXPECT_THROW(parse_command_line({"-s", "/src"}), kpp::Error);                   // no patch
+    EXPECT_THROW(parse_command_line({"-s", "/src"}), kpp::Error); // no patch
     EXPECT_THROW(parse_command_line({"-s", "/s", "-a", "6.1.0-1-amd64", "x.patch"}), kpp::Error);
     EXPECT_THROW(parse_command_line({"-c", "/s/.config", "x.patch"}), kpp::Error); // -c needs -s
     EXPECT_THROW(parse_command_line({"-s", "/s", "-j", "0", "x.patch"}), kpp::Error);
@@ -62,9 +63,9 @@ TEST(KpatchBuildOptions, Errors) {
     EXPECT_THROW(parse_command_line({"-s", "/s", "--bogus", "x.patch"}), kpp::Error);
     EXPECT_THROW(parse_command_line({"-s", "/s", "-n", "bad.name", "x.patch"}), kpp::Error);
     EXPECT_THROW(parse_command_line({"-s", "/s", "--oot-module", "m.ko", "x.patch"}), kpp::Error);
-    EXPECT_THROW(parse_command_line({"-s", "/s", "--oot-module", "m.o", "--oot-module-src", "d",
-                                     "x.patch"}),
-                 kpp::Error);
+    EXPECT_THROW(
+        parse_command_line({"-s", "/s", "--oot-module", "m.o", "--oot-module-src", "d", "x.patch"}),
+        kpp::Error);
 }
 
 TEST(KpatchBuildOptions, HelpAndVersionNeedNothingElse) {
@@ -74,14 +75,16 @@ TEST(KpatchBuildOptions, HelpAndVersionNeedNothingElse) {
 }
 
 TEST(KpatchBuildCompiler, ReadsConfigVersion) {
-    auto v = config_compiler_version("CONFIG_X=y\nCONFIG_CC_VERSION_TEXT=\"gcc-12 (Debian) 12.2.0\"\n");
+    auto v =
+        config_compiler_version("CONFIG_X=y\nCONFIG_CC_VERSION_TEXT=\"gcc-12 (Debian) 12.2.0\"\n");
     ASSERT_TRUE(v);
     EXPECT_EQ(*v, "gcc-12 (Debian) 12.2.0");
     EXPECT_FALSE(config_compiler_version("CONFIG_X=y\n"));
 }
 
 TEST(KpatchBuildCompiler, MismatchNamesBothVersions) {
-    EXPECT_NO_THROW(require_same_compiler("gcc (Debian 12.2.0-14) 12.2.0", "gcc (Debian 12.2.0-14) 12.2.0"));
+    EXPECT_NO_THROW(
+        require_same_compiler("gcc (Debian 12.2.0-14) 12.2.0", "gcc (Debian 12.2.0-14) 12.2.0"));
     try {
         require_same_compiler("gcc 11.1", "gcc 12.2");
         FAIL() << "no error";

@@ -60,7 +60,8 @@ TEST(KpatchBuildPatch, CreatedAndDeletedFiles) {
 }
 
 TEST(KpatchBuildPatch, GitRenameWithoutContent) {
-    const char *patch = "diff --git a/a.c b/b.c\nsimilarity index 100%\nrename from a.c\nrename to b.c\n";
+    const char *patch =
+        "diff --git a/a.c b/b.c\nsimilarity index 100%\nrename from a.c\nrename to b.c\n";
     auto files = parse_patch_text(patch, "t.patch");
     EXPECT_EQ(paths(files), (std::vector<std::string>{"a.c", "b.c"}));
 }
@@ -76,9 +77,10 @@ TEST(KpatchBuildPatch, TruncatedHunkIsAnError) {
 
 TEST(KpatchBuildPatch, MultiplePatchesMergeWithoutDuplicates) {
     auto first = parse_patch_text(kMeminfoPatch, "1.patch");
-    auto second = parse_patch_text("--- a/fs/proc/meminfo.c\n+++ b/fs/proc/meminfo.c\n@@ -1 +1 @@\n-a\n+b\n"
-                                   "--- a/kernel/fork.c\n+++ b/kernel/fork.c\n@@ -1 +1 @@\n-a\n+b\n",
-                                   "2.patch");
+    auto second =
+        parse_patch_text("--- a/fs/proc/meminfo.c\n+++ b/fs/proc/meminfo.c\n@@ -1 +1 @@\n-a\n+b\n"
+                         "--- a/kernel/fork.c\n+++ b/kernel/fork.c\n@@ -1 +1 @@\n-a\n+b\n",
+                         "2.patch");
     auto merged = merge_touched_files({first, second});
     EXPECT_EQ(paths(merged), (std::vector<std::string>{"fs/proc/meminfo.c", "include/linux/mm.h",
                                                        "kernel/fork.c"}));

@@ -60,10 +60,10 @@ TEST(KpatchBuildCommand, RelevantLinesKeepTheFirstErrorsAndTheTail) {
     std::string output = "  CC a.o\nfoo.c:1:1: error: bad thing\n  CC b.o\n  CC c.o\n"
                          "make[1]: *** [x] Error 1\n  CC d.o\n  CC e.o\n";
     EXPECT_EQ(relevant_lines(output, 5, 2), "  | foo.c:1:1: error: bad thing\n"
-                                             "  | make[1]: *** [x] Error 1\n"
-                                             "  | ...\n"
-                                             "  |   CC d.o\n"
-                                             "  |   CC e.o\n");
+                                            "  | make[1]: *** [x] Error 1\n"
+                                            "  | ...\n"
+                                            "  |   CC d.o\n"
+                                            "  |   CC e.o\n");
     EXPECT_EQ(relevant_lines("  CC a.o\n  CC b.o\n", 5, 4), "  |   CC a.o\n  |   CC b.o\n");
 }
 

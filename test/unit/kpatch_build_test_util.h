@@ -10,7 +10,7 @@
 namespace kpp::build::test {
 
 class TempTree {
-public:
+  public:
     TempTree() {
         std::string pattern = (std::filesystem::temp_directory_path() / "kpb-test.XXXXXX").string();
         root_ = mkdtemp(pattern.data());
@@ -33,7 +33,7 @@ public:
         return text.str();
     }
 
-private:
+  private:
     std::filesystem::path root_;
 };
 

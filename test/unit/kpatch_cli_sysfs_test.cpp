@@ -28,7 +28,8 @@ WaitOptions fast(std::chrono::milliseconds timeout) {
 
 TEST(KpatchCliSysfs, ListsLoadedPatchesWithObjectsAndFunctions) {
     FakeTree t;
-    t.add_patch("livepatch_b", true, false, {{"vmlinux", "meminfo_proc_show,1"}, {"ext4", "ext4_foo,2"}});
+    t.add_patch("livepatch_b", true, false,
+                {{"vmlinux", "meminfo_proc_show,1"}, {"ext4", "ext4_foo,2"}});
     t.add_patch("livepatch_a", false, true, {{"vmlinux", "cmdline_proc_show,0"}});
     FakeTree::put(t.patch("livepatch_a") / "vmlinux/patched", "0\n");
 
@@ -87,7 +88,8 @@ TEST(KpatchCliSysfs, ListJsonAndText) {
     EXPECT_NE(text.find("6.1.100:\n    livepatch_old"), std::string::npos) << text;
 
     FakeTree empty;
-    std::string none = list_text(loaded_patches(empty.env), installed_patches(empty.env), "6.1.192");
+    std::string none =
+        list_text(loaded_patches(empty.env), installed_patches(empty.env), "6.1.192");
     EXPECT_EQ(none, "Loaded patch modules:\n  (none)\n\nInstalled patch modules:\n  (none)\n");
 }
 
@@ -199,8 +201,10 @@ TEST(KpatchCliSysfs, UnloadStuckTransitionTimesOutWithoutRemoving) {
         unload_patch(t.env, "livepatch_s", ops, fast(200ms));
         FAIL() << "unload returned although the transition never finished";
     } catch (const kpp::Refusal &e) {
-        EXPECT_NE(std::string(e.what()).find("unpatching not finished"), std::string::npos) << e.what();
-        EXPECT_NE(std::string(e.what()).find("1 task(s) not yet unpatched"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("unpatching not finished"), std::string::npos)
+            << e.what();
+        EXPECT_NE(std::string(e.what()).find("1 task(s) not yet unpatched"), std::string::npos)
+            << e.what();
     }
     EXPECT_EQ(FakeTree::get(t.patch("livepatch_s") / "enabled"), "0");
     EXPECT_TRUE(ops.removed.empty());
@@ -226,8 +230,9 @@ TEST(KpatchCliSysfs, UnloadOfDisabledPatchDoesNotWriteEnabledAndUnknownNameFails
 TEST(KpatchCliSysfs, LoadInsertsThenWaitsForTheTransition) {
     FakeTree t;
     std::string ko = (t.root / "livepatch_l.ko").string();
-    kpp_cli_test::write_patch_module(ko, "name=livepatch_l\0vermagic=6.1.192 SMP mod_unload \0livepatch=Y"s,
-                                     {{"meminfo_proc_show", "vmlinux", 0, 100}});
+    kpp_cli_test::write_patch_module(
+        ko, "name=livepatch_l\0vermagic=6.1.192 SMP mod_unload \0livepatch=Y"s,
+        {{"meminfo_proc_show", "vmlinux", 0, 100}});
     FakeOps ops(t);
     std::thread kernel;
     ops.on_insert = [&](const std::string &) {
@@ -251,21 +256,25 @@ TEST(KpatchCliSysfs, LoadRefusesNonLivepatchAndOtherKernelsAndTimesOut) {
     FakeTree t;
     FakeOps ops(t);
     std::string plain = (t.root / "binfmt_misc.ko").string();
-    kpp_cli_test::write_patch_module(plain, "name=binfmt_misc\0vermagic=6.1.192 SMP mod_unload "s, {});
+    kpp_cli_test::write_patch_module(plain, "name=binfmt_misc\0vermagic=6.1.192 SMP mod_unload "s,
+                                     {});
     try {
         load_patch(t.env, plain, ops, fast(1s));
         FAIL();
     } catch (const kpp::Refusal &e) {
-        EXPECT_NE(std::string(e.what()).find("binfmt_misc is not a livepatch module"), std::string::npos)
+        EXPECT_NE(std::string(e.what()).find("binfmt_misc is not a livepatch module"),
+                  std::string::npos)
             << e.what();
     }
     std::string other = (t.root / "livepatch_o.ko").string();
-    kpp_cli_test::write_patch_module(other, "name=livepatch_o\0vermagic=6.1.100 SMP \0livepatch=Y"s, {});
+    kpp_cli_test::write_patch_module(other, "name=livepatch_o\0vermagic=6.1.100 SMP \0livepatch=Y"s,
+                                     {});
     try {
         load_patch(t.env, other, ops, fast(1s));
         FAIL();
     } catch (const kpp::Refusal &e) {
-        EXPECT_NE(std::string(e.what()).find("built for kernel 6.1.100, not 6.1.192"), std::string::npos)
+        EXPECT_NE(std::string(e.what()).find("built for kernel 6.1.100, not 6.1.192"),
+                  std::string::npos)
             << e.what();
     }
     EXPECT_TRUE(ops.inserted.empty());
@@ -273,14 +282,16 @@ TEST(KpatchCliSysfs, LoadRefusesNonLivepatchAndOtherKernelsAndTimesOut) {
 
     // A transition that never finishes.
     std::string stuck = (t.root / "livepatch_t.ko").string();
-    kpp_cli_test::write_patch_module(stuck, "name=livepatch_t\0vermagic=6.1.192 SMP \0livepatch=Y"s, {});
+    kpp_cli_test::write_patch_module(stuck, "name=livepatch_t\0vermagic=6.1.192 SMP \0livepatch=Y"s,
+                                     {});
     ops.on_insert = [&](const std::string &) { t.add_patch("livepatch_t", true, true, {}); };
     t.add_task(3, "blocker", 0);
     try {
         load_patch(t.env, stuck, ops, fast(100ms));
         FAIL();
     } catch (const kpp::Refusal &e) {
-        EXPECT_NE(std::string(e.what()).find("1 task(s) not yet patched"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("1 task(s) not yet patched"), std::string::npos)
+            << e.what();
     }
 }
 

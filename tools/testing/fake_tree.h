@@ -38,9 +38,14 @@ struct FakeTree {
     FakeTree(const FakeTree &) = delete;
     FakeTree &operator=(const FakeTree &) = delete;
 
+    // Atomic, like a sysfs attribute: a reader polling from another thread
+    // (the kernel finishing a transition in a test) never sees it empty.
     static void put(const fs::path &file, const std::string &text) {
         fs::create_directories(file.parent_path());
-        std::ofstream(file, std::ios::trunc) << text;
+        fs::path tmp = file;
+        tmp += ".tmp";
+        std::ofstream(tmp, std::ios::trunc) << text;
+        fs::rename(tmp, file);
     }
     static std::string get(const fs::path &file) {
         std::ifstream in(file);
@@ -88,8 +93,9 @@ inline void write_patch_module(const std::string &path, const std::string &modin
     Section *text = obj.add_section(".text.new", SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, 16);
     text->data.assign(64, 0x90);
     Section *strings = obj.add_section(".kpatchpp.strings", SHT_PROGBITS, SHF_ALLOC, 1);
-    Section *table = funcs.empty() ? nullptr
-                                   : obj.add_section(".kpatchpp.funcs", SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, 8);
+    Section *table =
+        funcs.empty() ? nullptr
+                      : obj.add_section(".kpatchpp.funcs", SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, 8);
     Section *mi = obj.add_section(".modinfo", SHT_PROGBITS, SHF_ALLOC, 1);
     mi->data.assign(modinfo.begin(), modinfo.end());
     mi->data.push_back(0);
@@ -101,7 +107,9 @@ inline void write_patch_module(const std::string &path, const std::string &modin
         strings->data.push_back(0);
         return static_cast<int64_t>(at);
     };
-    auto put64 = [](Section *s, uint64_t off, uint64_t v) { std::memcpy(s->data.data() + off, &v, 8); };
+    auto put64 = [](Section *s, uint64_t off, uint64_t v) {
+        std::memcpy(s->data.data() + off, &v, 8);
+    };
     for (const auto &f : funcs) {
         uint64_t e = table->data.size();
         table->data.resize(e + 48, 0);

@@ -15,9 +15,17 @@ extern char **environ;
 namespace kpp::testing {
 
 const std::vector<std::string> kKernelFlags = {
-    "-O2",          "-ffunction-sections", "-fdata-sections", "-mfentry",
-    "-mrecord-mcount", "-pg",             "-fno-pic",        "-mcmodel=kernel",
-    "-mno-red-zone", "-fno-asynchronous-unwind-tables", "-fno-common",
+    "-O2",
+    "-ffunction-sections",
+    "-fdata-sections",
+    "-mfentry",
+    "-mrecord-mcount",
+    "-pg",
+    "-fno-pic",
+    "-mcmodel=kernel",
+    "-mno-red-zone",
+    "-fno-asynchronous-unwind-tables",
+    "-fno-common",
 };
 
 TempDir::TempDir() {
@@ -91,7 +99,9 @@ RunResult run_in(const std::vector<std::string> &argv, const std::filesystem::pa
 
 } // namespace
 
-RunResult run(const std::vector<std::string> &argv) { return run_in(argv, nullptr); }
+RunResult run(const std::vector<std::string> &argv) {
+    return run_in(argv, nullptr);
+}
 
 std::filesystem::path compile(const TempDir &dir, const std::string &subdir,
                               const std::string &name, const std::string &source,

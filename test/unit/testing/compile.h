@@ -16,7 +16,7 @@ extern const std::vector<std::string> kKernelFlags;
 // A fresh directory under $TMPDIR, removed with everything in it on
 // destruction (unless KPP_TEST_KEEP is set, to look at failures).
 class TempDir {
-public:
+  public:
     TempDir();
     ~TempDir();
     TempDir(const TempDir &) = delete;
@@ -24,7 +24,7 @@ public:
     const std::filesystem::path &path() const { return path_; }
     std::filesystem::path operator/(const std::string &name) const { return path_ / name; }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 
