@@ -35,8 +35,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// "1 file", "2 files", "2 patches".
 std::string plural(size_t n, std::string_view word) {
-    return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
+    std::string_view suffix = n == 1                                        ? ""
+                              : word.ends_with("ch") || word.ends_with("s") ? "es"
+                                                                            : "s";
+    return fmt::format("{} {}{}", n, word, suffix);
 }
 
 bool same_bytes(const fs::path &a, const fs::path &b) {

@@ -52,6 +52,14 @@ expect() {
 	[ "$release" = "$2" ] || problem "uname -r '$release', expected '$2'"
 }
 
+# Each reader rests PAUSE_US between calls. The livepatch core cannot check
+# the stack of a task running on another CPU, so a reader that never rested
+# made every transition wait for the core's next try a second later, and
+# kept both vCPUs of the single-threaded TCG guest (one host core) busy for
+# the whole run. Resting readers still call the patched functions thousands
+# of times a cycle, also while transitions run.
+PAUSE_US=20000
+
 # meminfo_reader N: first line of /proc/meminfo until /tmp/stop exists,
 # counted by label; anything else goes to /tmp/bad.N. Reads alternate
 # between a forked head and the shell's read builtin (a tighter loop).
@@ -71,6 +79,7 @@ meminfo_reader() {
 		"$B_LABEL"*) b=$((b + 1)) ;;
 		*) echo "meminfo: $line" >>/tmp/bad.$n ;;
 		esac
+		usleep $PAUSE_US
 	done
 	echo "$o $a $b" >/tmp/count.$n
 }
@@ -86,6 +95,7 @@ uname_reader() {
 		"$REL-kpp") p=$((p + 1)) ;;
 		*) echo "uname: $r" >>/tmp/bad.$n ;;
 		esac
+		usleep $PAUSE_US
 	done
 	echo "$o $p" >/tmp/count.$n
 }
