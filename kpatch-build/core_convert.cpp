@@ -214,12 +214,23 @@ void Converter::convert_relocations() {
 }
 
 void Converter::check_undefined(const klp::Symvers &symvers) const {
-    for (const auto &sym : obj_.symbols)
-        if (sym && sym->is_undefined() && !sym->name.empty() && sym->bind != STB_WEAK &&
-            !symvers.contains(sym->name))
+    for (const auto &sym : obj_.symbols) {
+        if (!sym || !sym->is_undefined() || sym->name.empty())
+            continue;
+        // They would load on a livepatch kernel, but use the livepatch core's
+        // store while the files of the patch that include the header use
+        // kpatch.ko's, and on the kernels --core is for they do not exist.
+        if (sym->name.starts_with("klp_shadow_"))
+            throw Error("{}: the patch calls {} of the livepatch core, which kpatch.ko does not "
+                        "use; #include <linux/kpatchpp-macros.h> in every patched file that "
+                        "uses shadow variables (with --core it maps klp_shadow_* to kpatch.ko's "
+                        "kpp_shadow_*)",
+                        obj_.path, sym->name);
+        if (sym->bind != STB_WEAK && !symvers.contains(sym->name))
             throw Error("{}: {} is undefined and not exported (Module.symvers); the module "
                         "could not load",
                         obj_.path, sym->name);
+    }
 }
 
 void Converter::write_descriptor() {
@@ -263,10 +274,15 @@ CoreConvertResult convert_for_core(elf::Object &obj, const VmlinuxText &vmlinux,
 }
 
 CoreConvertResult convert_for_core(const std::string &in_o, const std::string &out_o,
-                                   const std::string &vmlinux, const std::string &symvers) {
+                                   const std::string &vmlinux, const std::string &symvers,
+                                   const std::string &core_symvers) {
     auto obj = elf::Object::read(in_o);
     VmlinuxText text(vmlinux);
-    CoreConvertResult result = convert_for_core(*obj, text, klp::read_symvers(symvers));
+    klp::Symvers exports = klp::read_symvers(symvers);
+    if (!core_symvers.empty())
+        for (auto &[name, e] : klp::read_symvers(core_symvers))
+            exports.insert_or_assign(name, std::move(e));
+    CoreConvertResult result = convert_for_core(*obj, text, exports);
     obj->write(out_o);
     log::info("core patch: {} functions, {} relocations for kpatch.ko to resolve", result.functions,
               result.relocations);

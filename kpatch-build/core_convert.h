@@ -33,15 +33,21 @@ struct CoreConvertResult {
     size_t dropped_relocations = 0; // in debug sections
 };
 
-// Converts the model in place. Throws kpp::Error naming the symbol or
-// section at fault (a .klp.sym relocation in a table the loader reads, a
-// patched function of a module, a function missing from vmlinux, an
-// undefined symbol that is neither exported nor kpatch.ko's).
+// Converts the model in place. `symvers` holds what the module may call:
+// the kernel's exports and kpatch.ko's (kpp_shadow_*; the module loader
+// resolves those through kpatch.ko, on which modpost makes the module
+// depend). Throws kpp::Error naming the symbol or section at fault (a
+// .klp.sym relocation in a table the loader reads, a patched function of a
+// module, a function missing from vmlinux, an undefined symbol that is
+// neither exported nor kpatch.ko's, a call to the livepatch core's
+// klp_shadow_*(): see kpatchpp-macros.h).
 CoreConvertResult convert_for_core(elf::Object &obj, const VmlinuxText &vmlinux,
                                    const klp::Symvers &symvers);
 
-// Reads in_o, converts it and writes out_o.
+// Reads in_o, converts it and writes out_o. `core_symvers`: kpatch.ko's
+// Module.symvers, added to the kernel's `symvers` (empty: none).
 CoreConvertResult convert_for_core(const std::string &in_o, const std::string &out_o,
-                                   const std::string &vmlinux, const std::string &symvers);
+                                   const std::string &vmlinux, const std::string &symvers,
+                                   const std::string &core_symvers = {});
 
 } // namespace kpp::build

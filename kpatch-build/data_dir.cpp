@@ -2,6 +2,8 @@
 
 #include "libkpp/error.h"
 
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -52,7 +54,20 @@ fs::path find_core_sources() {
                 candidates.front().string(), candidates.back().string());
 }
 
-fs::path install_macros_header(const fs::path &kernel_dir) {
+std::string macros_header_text(const std::string &header, bool for_core) {
+    if (!for_core)
+        return header;
+    size_t eol = header.find('\n');
+    size_t split = eol == std::string::npos ? header.size() : eol + 1;
+    std::string text = header.substr(0, split);
+    if (eol == std::string::npos)
+        text += '\n';
+    text += "/* Installed by kpatch-build for a kpatch.ko (kmod/core) patch module. */\n"
+            "#ifndef KPP_CORE\n#define KPP_CORE 1\n#endif\n";
+    return text + header.substr(split);
+}
+
+fs::path install_macros_header(const fs::path &kernel_dir, bool for_core) {
     fs::path header = find_module_template() / "kpatchpp-macros.h";
     if (!fs::is_regular_file(header))
         throw Error("{} not found: the patch module template is incomplete", header.string());
@@ -63,7 +78,16 @@ fs::path install_macros_header(const fs::path &kernel_dir) {
     // Copy under a temporary name and rename: a compiler never sees half a header.
     fs::path temporary = destination;
     temporary += ".kpatch-build-tmp";
-    fs::copy_file(header, temporary, fs::copy_options::overwrite_existing);
+    {
+        std::ifstream in(header, std::ios::binary);
+        if (!in)
+            throw Error("cannot read {}", header.string());
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+        out << macros_header_text(text, for_core);
+        if (!out.flush())
+            throw Error("cannot write {}", temporary.string());
+    }
     fs::permissions(temporary, fs::perms::owner_read | fs::perms::owner_write |
                                    fs::perms::group_read | fs::perms::others_read);
     fs::rename(temporary, destination);

@@ -29,8 +29,17 @@ inline constexpr const char *kMacrosHeaderInTree = "include/linux/kpatchpp-macro
 
 // Copies find_module_template()/kpatchpp-macros.h to
 // kernel_dir/kMacrosHeaderInTree (replacing what is there) and returns the
-// destination. Throws kpp::Error if the template has no header or
-// kernel_dir has no include/linux/ (not a kernel tree).
-std::filesystem::path install_macros_header(const std::filesystem::path &kernel_dir);
+// destination. With `for_core` (a module for kpatch.ko) the copy defines
+// KPP_CORE first, which maps the klp_shadow_*() calls of patched sources to
+// kpatch.ko's kpp_shadow_*(); a define in the header rather than a -D in
+// KCFLAGS for the reason above. Both builds see the same header. Throws
+// kpp::Error if the template has no header or kernel_dir has no
+// include/linux/ (not a kernel tree).
+std::filesystem::path install_macros_header(const std::filesystem::path &kernel_dir,
+                                            bool for_core = false);
+
+// The installed header's text: `header` itself, or with for_core a
+// "#define KPP_CORE 1" after its first line (the SPDX tag stays first).
+std::string macros_header_text(const std::string &header, bool for_core);
 
 } // namespace kpp::build

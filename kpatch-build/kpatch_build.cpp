@@ -61,6 +61,9 @@ struct Plan {
     std::vector<DiffJob> jobs;
     std::optional<ParentIndex> parents;
     SigningPlan signing;
+    // A module for kpatch.ko (kmod/core) rather than the livepatch core. The
+    // object builds need to know too: see install_macros_header().
+    bool core = false;
 };
 
 BuildTree make_build_tree(const Options &options, const KernelTree &kernel) {
@@ -133,6 +136,8 @@ Plan make_plan(const Options &options, const WorkDir &work, const Progress &prog
                                 read_config_file(plan.kernel.config), plan.kernel.source_dir);
     if (!plan.signing.warning.empty())
         log::warn("{}", plan.signing.warning);
+    plan.core =
+        options.core || !config_enabled(read_config_file(plan.kernel.config), "CONFIG_LIVEPATCH");
 
     for (const auto &patch : options.patches)
         plan.patches.push_back(fs::absolute(patch));
@@ -208,7 +213,8 @@ void build_both_versions(const Options &options, const Plan &plan, const WorkDir
     // the tree for both builds; the kernel guard removes it again.
     kernel_guard.protect(kMacrosHeaderInTree);
     log::debug("protected {} files of {}", guard.protected_count(), plan.build.root.string());
-    log::debug("installed {}", install_macros_header(plan.kernel.source_dir).string());
+    log::debug("installed {}{}", install_macros_header(plan.kernel.source_dir, plan.core).string(),
+               plan.core ? " (KPP_CORE)" : "");
 
     ObjectBuildRequest request{plan.selection.objects, options.targets, options.jobs};
     const size_t count = request.objects.size();
@@ -305,8 +311,7 @@ fs::path run_stages(const Options &options, const WorkDir &work, const Progress 
     request.symvers = plan.kernel.symvers;
     request.name = options.name;
     request.non_replace = options.non_replace;
-    request.core =
-        options.core || !config_enabled(read_config_file(plan.kernel.config), "CONFIG_LIVEPATCH");
+    request.core = plan.core;
     request.vmlinux = plan.kernel.vmlinux;
     if (request.core)
         progress.stage("the module is for kpatch.ko (kmod/core), not the livepatch core");

@@ -61,13 +61,16 @@ void build_core(const ModuleRequest &request, const fs::path &to, const fs::path
 
 void build_core_patch_module(const ModuleRequest &request, const fs::path &log) {
     fs::create_directories(request.module_dir);
+    // kpatch.ko first: the patched code may call its exports (kpp_shadow_*),
+    // which the conversion must find in its Module.symvers.
+    fs::path core = request.module_dir.parent_path() / "core";
+    build_core(request, core, log);
     link_outputs(request, log);
     fs::path linked = request.module_dir / "output-linked.o";
     fs::rename(request.module_dir / "output.o", linked);
     convert_for_core(linked.string(), (request.module_dir / "output.o").string(),
-                     request.vmlinux.string(), request.symvers.string());
-    fs::path core = request.module_dir.parent_path() / "core";
-    build_core(request, core, log);
+                     request.vmlinux.string(), request.symvers.string(),
+                     (core / "Module.symvers").string());
     copy_template(find_core_sources() / "template", request.module_dir);
     fs::copy_file(find_core_sources() / "kpatchpp-core.h", request.module_dir / "kpatchpp-core.h",
                   fs::copy_options::overwrite_existing);

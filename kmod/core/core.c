@@ -584,6 +584,7 @@ static void __exit kpp_core_exit(void)
 {
 	WARN_ON(!list_empty(&kpp_patches));
 	kpp_sysfs_exit();
+	kpp_shadow_exit();
 }
 
 module_init(kpp_core_init);

@@ -32,6 +32,9 @@ int kpp_lookup_sym(const char *objname, const char *name,
 int kpp_enable_patch(struct kpp_core_patch *patch);
 int kpp_disable_patch(struct kpp_core_patch *patch);
 
+/* shadow.c */
+void kpp_shadow_exit(void);
+
 /* sysfs.c */
 int kpp_sysfs_init(void);
 void kpp_sysfs_exit(void);

@@ -99,6 +99,28 @@ struct kpp_core_reloc {
 	unsigned int type;	/* R_X86_64_64, _32, _32S, _PC32, _PLT32 */
 };
 
+/*
+ * Shadow variables (shadow.c): extra data a patch attaches to an existing
+ * object, keyed by (object pointer, id). The same interface and rules as
+ * the kernel's klp_shadow_*(), which kernels without CONFIG_LIVEPATCH lack,
+ * but a store of kpatch.ko's own. Patch sources keep calling klp_shadow_*():
+ * linux/kpatchpp-macros.h, which repeats these declarations (the template
+ * includes both, so the compiler checks that they agree), renames the calls
+ * when kpatch-build builds for the core.
+ */
+typedef int (*kpp_shadow_ctor_t)(void *obj, void *shadow_data,
+				 void *ctor_data);
+typedef void (*kpp_shadow_dtor_t)(void *obj, void *shadow_data);
+
+void *kpp_shadow_get(void *obj, unsigned long id);
+void *kpp_shadow_alloc(void *obj, unsigned long id, size_t size,
+		       gfp_t gfp_flags, kpp_shadow_ctor_t ctor, void *ctor_data);
+void *kpp_shadow_get_or_alloc(void *obj, unsigned long id, size_t size,
+			      gfp_t gfp_flags, kpp_shadow_ctor_t ctor,
+			      void *ctor_data);
+void kpp_shadow_free(void *obj, unsigned long id, kpp_shadow_dtor_t dtor);
+void kpp_shadow_free_all(unsigned long id, kpp_shadow_dtor_t dtor);
+
 int kpp_core_apply_relocs(struct module *mod,
 			  const struct kpp_core_reloc *relocs,
 			  unsigned int nr);

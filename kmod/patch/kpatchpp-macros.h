@@ -32,7 +32,8 @@
  *	KPATCH_IGNORE_SECTION(".s")  changes to section ".s" are not patched
  *
  * Shadow variables: call the kernel's klp_shadow_*() API (declared in
- * <linux/livepatch.h>, included below) directly, for example:
+ * <linux/livepatch.h>, included below) from a file that includes this
+ * header, for example:
  *
  *	#define MY_SHADOW_ID 1
  *	struct my_extra { int counter; };
@@ -42,6 +43,14 @@
  *						      NULL, NULL);
  *	...
  *	klp_shadow_free(obj_ptr, MY_SHADOW_ID, NULL);
+ *
+ * When kpatch-build builds for kpatch.ko (kmod/core: --core, or a kernel
+ * without CONFIG_LIVEPATCH) the copy it puts in the kernel tree defines
+ * KPP_CORE first, and the klp_shadow_*() names below turn into kpatch.ko's
+ * kpp_shadow_*(): the same interface and rules, but kpatch.ko's own store
+ * (there may be no livepatch core at all). So one patch source serves both
+ * engines, as long as every file using shadow variables includes this
+ * header.
  *
  * The layouts below are an ABI shared with create-diff-object and the
  * template; docs/patch-module.md describes them.
@@ -135,6 +144,37 @@ struct kpp_void_callback {
 #define KPP_IGNORE_SECTION(name)					\
 	static const char *__UNIQUE_ID(kpp_ignore_sec_) __used		\
 		__section(".kpatchpp.ignore.sections") __aligned(8) = (name)
+
+/*
+ * kpatch.ko's shadow variables (kmod/core/shadow.c). These declarations
+ * repeat kmod/core/kpatchpp-core.h's, which cannot be included from the
+ * kernel tree; the core template includes both headers, so the compiler
+ * checks that they agree. The renames come after <linux/livepatch.h>, so
+ * its own klp_shadow_*() declarations (with CONFIG_LIVEPATCH) keep their
+ * names, and a later #include of it is a no-op.
+ */
+#ifdef KPP_CORE
+typedef int (*kpp_shadow_ctor_t)(void *obj, void *shadow_data,
+				 void *ctor_data);
+typedef void (*kpp_shadow_dtor_t)(void *obj, void *shadow_data);
+
+void *kpp_shadow_get(void *obj, unsigned long id);
+void *kpp_shadow_alloc(void *obj, unsigned long id, size_t size,
+		       gfp_t gfp_flags, kpp_shadow_ctor_t ctor, void *ctor_data);
+void *kpp_shadow_get_or_alloc(void *obj, unsigned long id, size_t size,
+			      gfp_t gfp_flags, kpp_shadow_ctor_t ctor,
+			      void *ctor_data);
+void kpp_shadow_free(void *obj, unsigned long id, kpp_shadow_dtor_t dtor);
+void kpp_shadow_free_all(unsigned long id, kpp_shadow_dtor_t dtor);
+
+#define klp_shadow_ctor_t		kpp_shadow_ctor_t
+#define klp_shadow_dtor_t		kpp_shadow_dtor_t
+#define klp_shadow_get			kpp_shadow_get
+#define klp_shadow_alloc		kpp_shadow_alloc
+#define klp_shadow_get_or_alloc		kpp_shadow_get_or_alloc
+#define klp_shadow_free			kpp_shadow_free
+#define klp_shadow_free_all		kpp_shadow_free_all
+#endif /* KPP_CORE */
 
 /* The names kpatch users know. */
 #define KPATCH_PRE_PATCH_CALLBACK(fn)	KPP_PRE_PATCH_CALLBACK(fn)

@@ -17,6 +17,12 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+/*
+ * Patched objects built for the core see kpatch.ko's shadow declarations
+ * in kpatchpp-macros.h; with KPP_CORE here too, the compiler compares them
+ * with kpatchpp-core.h's.
+ */
+#define KPP_CORE 1
 #include "kpatchpp-macros.h"
 #include "kpatchpp-core.h"
 

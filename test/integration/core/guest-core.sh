@@ -206,6 +206,16 @@ stress() {
 	kpp_assert_ne stress-saw-new 0 "$total_p"
 }
 
+# kpatch.ko's shadow variables: kpp_core_shadow.ko checks the klp_shadow_*
+# rules and two racing threads from its init (the load fails on any failed
+# check), and leaves 3 variables for kpatch.ko to free at unload (teardown).
+shadow() {
+	kpp_run shadow-insmod insmod /test/kpp_core_shadow.ko || return 1
+	kpp_assert_contains shadow-checks "checks passed; 3 variables left" \
+		"$(dmesg | grep 'kpp_core_shadow: all')"
+	kpp_core_rmmod kpp_core_shadow
+}
+
 # In-guest microbenchmark (kpp_core_bench.ko): per-call overhead of a
 # redirected call and the enable/disable latency, printed as KPP-INFO.
 bench() {
@@ -222,6 +232,8 @@ teardown() {
 	kpp_core_rmmod kpp_core_test
 	kpp_assert_eq test-sysfs-gone no "$([ -d $S/kpp_core_test ] && echo yes || echo no)"
 	kpp_core_rmmod kpatch
+	kpp_assert_contains core-shadow-leftovers \
+		"freed 3 shadow variable(s) that patches left behind" "$(dmesg | grep 'kpatch: freed')"
 	kpp_assert_eq core-final-output "$ORIG" "$(cmdline)"
 }
 
@@ -235,7 +247,7 @@ check_dmesg() {
 	fi
 }
 
-basic && stacking && bytes_check && busy && stress && bench
+basic && stacking && bytes_check && busy && shadow && stress && bench
 teardown
 check_dmesg
 kpp_done

@@ -6,8 +6,8 @@
 # kmod/core (the source tree stays clean), boots the guest and runs
 # guest-core.sh: patch/unpatch of /proc/cmdline, sysfs, stacking, the
 # first-bytes check, the activeness safety check, and a stress of 100
-# enable/disable cycles under concurrent readers; then the kpp_core_bench.ko
-# microbenchmark.
+# enable/disable cycles under concurrent readers; the shadow variable API
+# (kpp_core_shadow.ko); then the kpp_core_bench.ko microbenchmark.
 #
 # Usage: run-core-test.sh [--workdir DIR]   (default: a fresh temp dir, kept)
 set -euo pipefail
@@ -24,7 +24,7 @@ KPP_PROG=run-core-test
 build_modules() {
 	local tree=$1 dir="$workdir/src" m
 	kpp_build_core "$tree" "$dir"
-	for m in test/kpp_core_test.ko test/kpp_core_test2.ko test/kpp_core_busy.ko test/kpp_core_bench.ko test/kpp_core_bytes.ko; do
+	for m in test/kpp_core_test.ko test/kpp_core_test2.ko test/kpp_core_busy.ko test/kpp_core_bench.ko test/kpp_core_bytes.ko test/kpp_core_shadow.ko; do
 		[ -f "$dir/$m" ] || die "no $m produced"
 	done
 }
@@ -51,7 +51,7 @@ main() {
 		"$dir/kpatch.ko" "$dir/test/kpp_core_test.ko" \
 		"$dir/test/kpp_core_test2.ko" "$dir/test/kpp_core_busy.ko" \
 		"$dir/test/kpp_core_bench.ko" "$dir/test/kpp_core_bytes.ko" \
-		"$workdir/cmdline-bytes"
+		"$dir/test/kpp_core_shadow.ko" "$workdir/cmdline-bytes"
 	"$integ/run-guest.sh" --kernel "$tree/arch/x86/boot/bzImage" \
 		--initrd "$workdir/initramfs.cpio.gz" --log "$workdir/console.log" \
 		--timeout "${KPP_CORE_TIMEOUT:-600}"
