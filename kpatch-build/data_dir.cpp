@@ -1,9 +1,8 @@
 #include "kpatch-build/data_dir.h"
 
+#include "kpatch-build/text_file.h"
 #include "libkpp/error.h"
 
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -75,22 +74,9 @@ fs::path install_macros_header(const fs::path &kernel_dir, bool for_core) {
     if (!fs::is_directory(destination.parent_path()))
         throw Error("{} is not a directory: {} does not look like a kernel source tree",
                     destination.parent_path().string(), kernel_dir.string());
-    // Copy under a temporary name and rename: a compiler never sees half a header.
-    fs::path temporary = destination;
-    temporary += ".kpatch-build-tmp";
-    {
-        std::ifstream in(header, std::ios::binary);
-        if (!in)
-            throw Error("cannot read {}", header.string());
-        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-        out << macros_header_text(text, for_core);
-        if (!out.flush())
-            throw Error("cannot write {}", temporary.string());
-    }
-    fs::permissions(temporary, fs::perms::owner_read | fs::perms::owner_write |
-                                   fs::perms::group_read | fs::perms::others_read);
-    fs::rename(temporary, destination);
+    write_text_file_atomically(destination, macros_header_text(read_text_file(header), for_core));
+    fs::permissions(destination, fs::perms::owner_read | fs::perms::owner_write |
+                                     fs::perms::group_read | fs::perms::others_read);
     return destination;
 }
 

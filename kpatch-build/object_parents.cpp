@@ -2,10 +2,8 @@
 
 #include "kpatch-build/command.h"
 #include "kpatch-build/module_name.h"
+#include "kpatch-build/text_file.h"
 #include "libkpp/error.h"
-
-#include <fstream>
-#include <sstream>
 
 namespace kpp::build {
 namespace fs = std::filesystem;
@@ -19,15 +17,6 @@ std::vector<std::string> split_words(std::string_view text) {
     while (in >> word)
         words.push_back(word);
     return words;
-}
-
-std::string read_text(const fs::path &path) {
-    std::ifstream in(path);
-    if (!in)
-        throw Error("cannot read {}", path.string());
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
 }
 
 Parent module_parent(const fs::path &ko) {
@@ -73,12 +62,12 @@ ParentIndex ParentIndex::scan(const fs::path &root, const fs::path &vmlinux) {
     fs::path order = root / "modules.order";
     if (!fs::exists(order))
         return index; // a kernel without modules: everything is in vmlinux
-    for (const auto &module : parse_modules_order(read_text(order))) {
+    for (const auto &module : parse_modules_order(read_text_file(order))) {
         fs::path mod_file = root / (module + ".mod");
         if (!fs::exists(mod_file))
             throw Error("{} lists {} but {} is missing; is the tree fully built?", order.string(),
                         module, mod_file.string());
-        for (const auto &object : parse_mod_file(read_text(mod_file)))
+        for (const auto &object : parse_mod_file(read_text_file(mod_file)))
             index.module_of_object_[object] = module;
     }
     return index;

@@ -5,13 +5,13 @@
 #include "kpatch-build/compiler_check.h"
 #include "kpatch-build/interrupt.h"
 #include "kpatch-build/object_build.h"
+#include "kpatch-build/text_file.h"
 #include "kpatch-build/tree_lock.h"
 #include "libkpp/error.h"
 #include "libkpp/log.h"
 
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <future>
 #include <sstream>
 #include <unistd.h>
@@ -20,25 +20,6 @@ namespace kpp::build {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string read_file(const fs::path &path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-void write_file_atomically(const fs::path &path, const std::string &text) {
-    fs::path temporary = path;
-    temporary += ".tmp";
-    {
-        std::ofstream out(temporary, std::ios::binary);
-        out << text;
-        if (!out.flush())
-            throw Error("cannot write {}", temporary.string());
-    }
-    fs::rename(temporary, path);
-}
 
 struct Layout {
     fs::path releases; // CACHE/releases
@@ -59,7 +40,7 @@ PreparedRelease describe(const fs::path &dir, const distro::StockKernel &kernel)
 std::optional<fs::path> published(const Layout &layout, const distro::StockKernel &kernel) {
     std::error_code ec;
     fs::path dir = fs::canonical(layout.link, ec);
-    if (ec || read_file(dir / "release.txt") != release_stamp(kernel))
+    if (ec || read_text_file_or_empty(dir / "release.txt") != release_stamp(kernel))
         return std::nullopt;
     return dir;
 }
@@ -100,7 +81,7 @@ void compare_generated_headers(const fs::path &tree, const distro::StockKernel &
         if (!fs::exists(theirs))
             throw Error("{} not found: the headers package of {} is incomplete", theirs.string(),
                         kernel.release);
-        if (read_file(tree / header) != read_file(theirs))
+        if (read_text_file_or_empty(tree / header) != read_text_file_or_empty(theirs))
             different.push_back(header);
     }
     if (!different.empty())
@@ -165,7 +146,7 @@ PreparedRelease prepare(const distro::StockKernel &kernel, const Layout &layout,
     log::info("{} objects make up {} and its modules", index.size(), kernel.release);
 
     interrupt::throw_if_requested();
-    write_file_atomically(dir / "release.txt", release_stamp(kernel));
+    write_text_file_atomically(dir / "release.txt", release_stamp(kernel));
     publish(layout, dir);
     return prepared;
 }

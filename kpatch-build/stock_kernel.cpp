@@ -6,30 +6,22 @@
 #include "kpatch-build/header_deps.h"
 #include "kpatch-build/module_name.h"
 #include "kpatch-build/release_cache.h"
+#include "kpatch-build/text_file.h"
 #include "libkpp/error.h"
 #include "libkpp/log.h"
 
 #include <cstdlib>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 namespace kpp::build {
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_text(const fs::path &path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
 void use_kernel_compiler(const fs::path &config) {
     if (const char *cc = std::getenv("CC"); cc && *cc)
         return;
-    auto version = config_compiler_version(read_text(config));
+    auto version = config_compiler_version(read_text_file_or_empty(config));
     if (!version)
         return; // check_compiler() says what is wrong
     std::string compiler = compiler_of_version_text(*version);
