@@ -1,8 +1,10 @@
-// kpatch-build --core and shadow variables: the copy of kpatchpp-macros.h
-// installed for a kpatch.ko module turns klp_shadow_*() calls into
-// kpp_shadow_*() (checked by compiling against the real header, with stub
-// kernel headers), and the core conversion accepts kpatch.ko's exports but
-// refuses calls into the livepatch core's shadow store.
+// kpatch-build --core: the copy of kpatchpp-macros.h installed for a
+// kpatch.ko module turns klp_shadow_*() calls into kpp_shadow_*() (checked
+// by compiling against the real header, with stub kernel headers); the core
+// conversion accepts kpatch.ko's exports but refuses calls into the
+// livepatch core's shadow store, fills the old-function table from a linked
+// stand-in for vmlinux, turns .klp.sym relocations into kpp_core_relocs and
+// refuses them where the module loader reads them first.
 #include "kpatch-build/core_convert.h"
 #include "kpatch-build/data_dir.h"
 #include "libkpp/elf/object.h"
@@ -12,6 +14,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
+#include <fmt/format.h>
 #include <string>
 #include <vector>
 
@@ -161,6 +165,184 @@ TEST_F(CoreConvert, RefusesTheLivepatchCoresShadowStoreNamingTheHeader) {
         EXPECT_NE(what.find("klp_shadow_get"), std::string::npos) << what;
         EXPECT_NE(what.find("linux/kpatchpp-macros.h"), std::string::npos) << what;
     }
+}
+
+// The patch side of a conversion: one replacement function `f` that reads
+// `secret`, a symbol of vmlinux that is not exported (renamed to its klp
+// form after compiling, as klp_convert names it), with its .kpatchpp.funcs
+// entry; `more` adds C at the end.
+std::string patch_source(const std::string &objname, uint64_t old_size, const std::string &more) {
+    return fmt::format(R"(struct kpp_patch_func {{
+	unsigned long new_addr, old_size, new_size, sympos;
+	const char *old_name, *objname;
+}};
+extern int secret;
+int f(void) {{ return secret + 1; }}
+static const struct kpp_patch_func funcs[] __attribute__((section(".kpatchpp.funcs"), used)) = {{
+	{{ (unsigned long)f, {}, 0, 0, "f", "{}" }},
+}};
+{}
+)",
+                       old_size, objname, more);
+}
+
+constexpr const char *kSecretKlpName = ".klp.sym.vmlinux.secret,2";
+
+class CoreConvertPatch : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        // f is 20 bytes: a 5-byte nop (the __fentry__ site) and fifteen rets.
+        vmlinux_ = kpp::testing::link_static(
+            dir_, "vmlinux", "vmlinux",
+            {{"vmlinux", "\t.text\n\t.globl _text\n_text:\n\t.globl f\n\t.type f,@function\n"
+                         "f:\n\t.byte 0x0f,0x1f,0x44,0,0\n\t.fill 15,1,0xc3\n\t.size f, 20\n"
+                         "\t.section __mcount_loc,\"a\"\n\t.globl __start_mcount_loc\n"
+                         "__start_mcount_loc:\n\t.quad f\n\t.globl __stop_mcount_loc\n"
+                         "__stop_mcount_loc:\n"}});
+    }
+
+    // The compiled patch as a model, `secret` renamed to its klp form.
+    std::unique_ptr<kpp::elf::Object> patch(const std::string &objname = "vmlinux",
+                                            uint64_t old_size = 20, const std::string &more = "") {
+        fs::path obj = kpp::testing::compile(
+            dir_, "patch", "output", patch_source(objname, old_size, more), {}, &kPlainFlags);
+        auto model = kpp::elf::Object::read(obj.string());
+        kpp::elf::Symbol *secret = model->find_symbol("secret");
+        EXPECT_TRUE(secret && secret->is_undefined());
+        secret->name = kSecretKlpName;
+        return model;
+    }
+
+    kpp::build::CoreConvertResult convert(kpp::elf::Object &model) {
+        VmlinuxText text(vmlinux_.string());
+        return convert_for_core(model, text, {});
+    }
+
+    std::string convert_error(kpp::elf::Object &model) {
+        try {
+            convert(model);
+        } catch (const kpp::Error &e) {
+            return e.what();
+        }
+        return "";
+    }
+
+    TempDir dir_;
+    fs::path vmlinux_;
+};
+
+template <typename T> T field(const kpp::elf::Section &sec, size_t offset) {
+    T value;
+    EXPECT_LE(offset + sizeof(T), sec.data.size()) << sec.name;
+    std::memcpy(&value, sec.data.data() + offset, sizeof(T));
+    return value;
+}
+
+// The relocation of `sec` at `offset`, or none.
+const kpp::elf::Relocation *reloc_at(const kpp::elf::Section &sec, uint64_t offset) {
+    if (sec.rela)
+        for (const auto &r : sec.rela->relocs)
+            if (r.offset == offset)
+                return &r;
+    return nullptr;
+}
+
+TEST_F(CoreConvertPatch, OldFunctionTableHoldsTheVmlinuxAddressBytesAndMask) {
+    auto model = patch();
+    auto result = convert(*model);
+    EXPECT_EQ(result.functions, 1u);
+
+    kpp::build::OldFunction f = VmlinuxText(vmlinux_.string()).function("f", 0);
+    const kpp::elf::Section *olds = model->find_section(".kpatchpp.core.olds");
+    ASSERT_TRUE(olds);
+    ASSERT_EQ(olds->data.size(), 8 + 2 * kpp::build::kOldBytes);
+    EXPECT_EQ(field<uint64_t>(*olds, 0), f.addr);
+    EXPECT_TRUE(std::equal(f.bytes.begin(), f.bytes.end(), olds->data.begin() + 8));
+    EXPECT_TRUE(std::equal(f.mask.begin(), f.mask.end(), olds->data.begin() + 8 + 16));
+    EXPECT_EQ(olds->data[8 + 16], 0) << "the __fentry__ site is not masked";
+    EXPECT_EQ(olds->data[8 + 16 + 5], 0xff) << "bytes after the __fentry__ site are masked";
+}
+
+TEST_F(CoreConvertPatch, DescriptorPointsAtTheTablesAndCarriesText) {
+    auto model = patch();
+    convert(*model);
+    const kpp::elf::Symbol *desc_sym = model->find_symbol("kpp_core_desc");
+    ASSERT_TRUE(desc_sym);
+    EXPECT_EQ(desc_sym->bind, STB_GLOBAL);
+    EXPECT_EQ(desc_sym->size, 128u);
+    const kpp::elf::Section &desc = *desc_sym->sec;
+    EXPECT_EQ(desc.name, ".kpatchpp.core");
+    auto target_of = [&](size_t offset) {
+        const kpp::elf::Relocation *r = reloc_at(desc, offset);
+        return r && r->sym && r->sym->sec ? r->sym->sec->name : std::string("(none)");
+    };
+    EXPECT_EQ(target_of(0), ".kpatchpp.funcs");
+    EXPECT_EQ(field<uint64_t>(desc, 8), 1u);
+    EXPECT_EQ(target_of(16), ".kpatchpp.core.olds");
+    EXPECT_EQ(target_of(24), ".kpatchpp.core.relocs");
+    EXPECT_EQ(field<uint64_t>(desc, 32), 1u);
+    EXPECT_EQ(field<uint64_t>(desc, 120), VmlinuxText(vmlinux_.string()).text_addr());
+}
+
+TEST_F(CoreConvertPatch, KlpSymbolReferenceInTextBecomesACoreRelocation) {
+    auto model = patch();
+    auto result = convert(*model);
+    EXPECT_EQ(result.relocations, 1u);
+    EXPECT_EQ(model->find_symbol(kSecretKlpName), nullptr);
+
+    const kpp::elf::Section *relocs = model->find_section(".kpatchpp.core.relocs");
+    ASSERT_TRUE(relocs);
+    ASSERT_EQ(relocs->data.size(), 48u);
+    // loc: the place in f's text the relocation was at; then name, objname.
+    const kpp::elf::Relocation *loc = reloc_at(*relocs, 0);
+    ASSERT_TRUE(loc && loc->sym && loc->sym->sec);
+    EXPECT_EQ(loc->sym->sec->name, ".text");
+    EXPECT_EQ(reloc_at(*loc->sym->sec, static_cast<uint64_t>(loc->addend)), nullptr)
+        << "the relocation stayed in .text";
+    EXPECT_EQ(field<uint64_t>(*relocs, 24), 2u);                      // sympos
+    EXPECT_EQ(field<int64_t>(*relocs, 32), -4);                       // addend
+    EXPECT_EQ(field<uint32_t>(*relocs, 40), uint32_t{R_X86_64_PC32}); // type
+    const kpp::elf::Relocation *name = reloc_at(*relocs, 8);
+    ASSERT_TRUE(name && name->sym && name->sym->sec);
+    const auto &strings = name->sym->sec->data;
+    EXPECT_STREQ(reinterpret_cast<const char *>(strings.data() + name->addend), "secret");
+}
+
+TEST_F(CoreConvertPatch, KlpSymbolReferenceInATableTheLoaderReadsIsRefused) {
+    auto model = patch("vmlinux", 20,
+                       "static int *const tbl[] __attribute__((section(\"__jump_table\"), used)) "
+                       "= { &secret };\n");
+    std::string what = convert_error(*model);
+    EXPECT_NE(what.find("__jump_table refers to secret"), std::string::npos) << what;
+    EXPECT_NE(what.find("not supported with --core"), std::string::npos) << what;
+}
+
+TEST_F(CoreConvertPatch, KlpSymbolReferenceInDebugInfoIsDropped) {
+    auto model = patch("vmlinux", 20,
+                       "static int *const dbg[] __attribute__((section(\".debug_kpp\"), used)) "
+                       "= { &secret };\n");
+    auto result = convert(*model);
+    EXPECT_EQ(result.relocations, 1u);
+    EXPECT_EQ(result.dropped_relocations, 1u);
+}
+
+TEST_F(CoreConvertPatch, ModuleFunctionsAreRefusedNamingTheModule) {
+    auto model = patch("ext4");
+    std::string what = convert_error(*model);
+    EXPECT_NE(what.find("f is a function of module ext4"), std::string::npos) << what;
+}
+
+TEST_F(CoreConvertPatch, SizeDisagreementWithVmlinuxIsRefused) {
+    auto model = patch("vmlinux", 21);
+    std::string what = convert_error(*model);
+    EXPECT_NE(what.find("f is 20 bytes in vmlinux, the diff says 21"), std::string::npos) << what;
+}
+
+TEST_F(CoreConvertPatch, ConvertingTwiceIsRefused) {
+    auto model = patch();
+    convert(*model);
+    std::string what = convert_error(*model);
+    EXPECT_NE(what.find("converted twice"), std::string::npos) << what;
 }
 
 } // namespace

@@ -122,6 +122,25 @@ std::filesystem::path compile(const TempDir &dir, const std::string &subdir,
     return where / (name + ".o");
 }
 
+std::filesystem::path link_static(const TempDir &dir, const std::string &subdir,
+                                  const std::string &out,
+                                  const std::vector<std::pair<std::string, std::string>> &sources,
+                                  const std::vector<std::string> &extra) {
+    std::filesystem::path where = dir / subdir;
+    std::vector<std::string> argv = {"gcc",          "-nostdlib",           "-static", "-no-pie",
+                                     "-Wl,-e,_text", "-Wl,--build-id=none", "-o",      out};
+    for (const auto &[name, text] : sources) {
+        // No executable stack: keeps ld from warning about it.
+        write_file(where / (name + ".S"), text + "\n\t.section .note.GNU-stack,\"\",@progbits\n");
+        argv.push_back(name + ".S");
+    }
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    RunResult r = run_in(argv, &where);
+    if (!r.exited || r.status != 0)
+        throw std::runtime_error("gcc failed linking " + (where / out).string() + ":\n" + r.err);
+    return where / out;
+}
+
 std::filesystem::path symtab_of(const TempDir &dir, const std::filesystem::path &obj,
                                 const std::string &name) {
     RunResult r = run({"readelf", "-s", "--wide", obj.string()});
