@@ -57,13 +57,13 @@ std::vector<std::string> compile_unit_names(const fs::path &elf) {
         if (dwarf_tag(&die) != DW_TAG_compile_unit)
             continue;
         if (const char *name = dwarf_diename(&die))
-            names.push_back(fs::path(name).lexically_normal().string());
+            names.push_back(name);
     }
     return names;
 }
 
 std::string object_of_source(std::string_view source) {
-    fs::path path(source);
+    fs::path path = fs::path(source).lexically_normal();
     std::string ext = path.extension().string();
     if (path.is_absolute() || path.empty() || *path.begin() == ".." || source.ends_with(".mod.c") ||
         (ext != ".c" && ext != ".S"))
@@ -71,18 +71,36 @@ std::string object_of_source(std::string_view source) {
     return path.replace_extension(".o").string();
 }
 
-void CompileUnitIndex::add(const std::string &object, const std::string &binary) {
+void CompileUnitIndex::add(const std::string &object, const std::string &binary,
+                           const std::string &goal) {
     auto &binaries = binaries_[object];
     if (std::find(binaries.begin(), binaries.end(), binary) == binaries.end())
         binaries.push_back(binary);
+    if (!goal.empty() && goal != object)
+        goals_[object] = goal;
 }
+
+namespace {
+
+// Adds the objects of one binary's compile units; a unit named through
+// another directory ("dir/../other/f.c") keeps that name as its goal.
+void add_units(CompileUnitIndex &index, const fs::path &elf, const std::string &binary) {
+    for (const auto &name : compile_unit_names(elf)) {
+        std::string object = object_of_source(name);
+        if (object.empty())
+            continue;
+        fs::path path(name);
+        bool elsewhere = std::find(path.begin(), path.end(), "..") != path.end();
+        index.add(object, binary, elsewhere ? path.replace_extension(".o").string() : "");
+    }
+}
+
+} // namespace
 
 CompileUnitIndex CompileUnitIndex::scan(const fs::path &vmlinux, const fs::path &modules_dir,
                                         std::string_view module_suffix) {
     CompileUnitIndex index;
-    for (const auto &name : compile_unit_names(vmlinux))
-        if (auto object = object_of_source(name); !object.empty())
-            index.add(object, "vmlinux");
+    add_units(index, vmlinux, "vmlinux");
     if (!fs::is_directory(modules_dir))
         throw Error("{} not found: the debug modules of this kernel are missing",
                     modules_dir.string());
@@ -90,19 +108,22 @@ CompileUnitIndex CompileUnitIndex::scan(const fs::path &vmlinux, const fs::path 
         if (!entry.is_regular_file() || !is_module_file(entry.path(), module_suffix))
             continue;
         interrupt::throw_if_requested();
-        std::string binary = fs::relative(entry.path(), modules_dir).string();
-        for (const auto &name : compile_unit_names(entry.path()))
-            if (auto object = object_of_source(name); !object.empty())
-                index.add(object, binary);
+        add_units(index, entry.path(), fs::relative(entry.path(), modules_dir).string());
     }
     return index;
 }
 
 void CompileUnitIndex::save(const fs::path &file) const {
     std::ofstream out(file);
-    for (const auto &[object, binaries] : binaries_)
-        for (const auto &binary : binaries)
-            out << object << '\t' << binary << '\n';
+    for (const auto &[object, binaries] : binaries_) {
+        auto goal = goals_.find(object);
+        for (const auto &binary : binaries) {
+            out << object << '\t' << binary;
+            if (goal != goals_.end())
+                out << '\t' << goal->second;
+            out << '\n';
+        }
+    }
     if (!out.flush())
         throw Error("cannot write {}", file.string());
 }
@@ -116,7 +137,9 @@ CompileUnitIndex CompileUnitIndex::load(const fs::path &file) {
         size_t tab = line.find('\t');
         if (tab == std::string::npos)
             throw Error("{}: malformed line '{}'", file.string(), line);
-        index.add(line.substr(0, tab), line.substr(tab + 1));
+        size_t goal_tab = line.find('\t', tab + 1);
+        std::string goal = goal_tab == std::string::npos ? "" : line.substr(goal_tab + 1);
+        index.add(line.substr(0, tab), line.substr(tab + 1, goal_tab - tab - 1), goal);
     }
     return index;
 }

@@ -19,13 +19,14 @@
 namespace kpp::build {
 
 // The DW_AT_name of every compile unit of an ELF file with DWARF (relocations
-// of a module's debug info applied). Names are normalized ("a/./b" -> "a/b");
-// absolute names (files outside the tree) are kept as they are.
+// of a module's debug info applied), as kbuild named the source: a member
+// of a composite module that lives in another directory keeps the path its
+// module's Makefile gives it ("arch/x86/kvm/../../../virt/kvm/kvm_main.c").
 std::vector<std::string> compile_unit_names(const std::filesystem::path &elf);
 
-// "fs/proc/meminfo.c" -> "fs/proc/meminfo.o"; "" for what kbuild does not
-// compile into an object of its own (headers, module .mod.c stubs, absolute
-// paths).
+// "fs/proc/meminfo.c" -> "fs/proc/meminfo.o" (normalized: "a/x/../b.c" ->
+// "a/b.o"); "" for what kbuild does not compile into an object of its own
+// (headers, module .mod.c stubs, absolute paths).
 std::string object_of_source(std::string_view source);
 
 class CompileUnitIndex {
@@ -36,12 +37,14 @@ class CompileUnitIndex {
                                  const std::filesystem::path &modules_dir,
                                  std::string_view module_suffix);
 
-    // One "object<TAB>binary" line per object; binary is "vmlinux" or the
-    // module file relative to the modules directory.
+    // One "object<TAB>binary[<TAB>goal]" line per object; binary is
+    // "vmlinux" or the module file relative to the modules directory; goal
+    // as goals() below.
     void save(const std::filesystem::path &file) const;
     static CompileUnitIndex load(const std::filesystem::path &file);
 
-    void add(const std::string &object, const std::string &binary);
+    // `goal`: kbuild's own name for the object when it differs (see goals()).
+    void add(const std::string &object, const std::string &binary, const std::string &goal = "");
 
     // "vmlinux", a module file ("kernel/fs/binfmt_misc.ko"), or "" if no
     // binary of this kernel was compiled from it. Throws kpp::Error when the
@@ -52,8 +55,15 @@ class CompileUnitIndex {
     std::vector<std::string> objects() const;
     size_t size() const { return binaries_.size(); }
 
+    // Objects that kbuild builds only under another name, the make goal
+    // that builds them: a composite module's member from another directory
+    // ("virt/kvm/kvm_main.o" -> "arch/x86/kvm/../../../virt/kvm/kvm_main.o";
+    // there is no virt/kvm/Makefile to build it through).
+    const std::map<std::string, std::string> &goals() const { return goals_; }
+
   private:
     std::map<std::string, std::vector<std::string>> binaries_; // object -> binaries
+    std::map<std::string, std::string> goals_;
 };
 
 } // namespace kpp::build

@@ -56,6 +56,8 @@ struct HeaderScanRequest {
     std::filesystem::path cache; // header-deps.txt
     std::filesystem::path log;
     std::filesystem::path backup_dir; // for the guard that removes the .i files again
+    // Objects built under another name (CompileUnitIndex::goals()).
+    std::map<std::string, std::string> goals;
 };
 
 // The cached scan, or a new one (holding the tree's lock while it runs).

@@ -98,6 +98,15 @@ void refuse_config_changes(const std::vector<TouchedFile> &touched) {
     }
 }
 
+// kpatch.ko patches vmlinux only (docs/core.md): say so before building.
+void refuse_module_objects_for_core(const std::vector<DiffJob> &jobs) {
+    for (const auto &job : jobs)
+        if (job.parent.name != "vmlinux")
+            throw Refusal("{} is part of module {}; kpatch-build --core patches vmlinux only "
+                          "(docs/core.md)",
+                          job.object, job.parent.name);
+}
+
 // Only objects linked into vmlinux or a module can be patched; the others
 // (boot code, vDSO, ...) are named and left out.
 std::vector<DiffJob> assign_parents(ObjectSelection &selection, const ParentIndex &parents) {
@@ -164,6 +173,9 @@ Plan make_plan(const Options &options, const WorkDir &work, const Progress &prog
     if (plan.selection.whole_tree)
         log::warn("falling back to rebuilding all {} objects of the tree",
                   plan.selection.objects.size());
+    plan.build.goals = plan.kernel.stock
+                           ? stock_object_goals(plan.kernel)
+                           : goals_from_cmd_files(plan.build.root, plan.selection.objects);
     if (!options.oot_module.empty())
         plan.parents = ParentIndex::single_module(fs::absolute(options.oot_module));
     else if (plan.kernel.stock)
@@ -173,6 +185,8 @@ Plan make_plan(const Options &options, const WorkDir &work, const Progress &prog
     plan.jobs = assign_parents(plan.selection, *plan.parents);
     if (plan.selection.objects.empty())
         throw NoChange("the patches change no object linked into this kernel or its modules");
+    if (plan.core)
+        refuse_module_objects_for_core(plan.jobs);
     return plan;
 }
 

@@ -3,6 +3,7 @@
 #include "kpatch-build/command.h"
 #include "kpatch-build/compiler_check.h"
 #include "kpatch-build/kbuild_cmd.h"
+#include "kpatch-build/text_file.h"
 #include "libkpp/error.h"
 
 #include <cstdlib>
@@ -27,9 +28,30 @@ std::vector<std::string> object_make_command(const BuildTree &tree,
         argv.push_back("CC=" + compiler_command());
     if (tree.external_module)
         argv.push_back("M=" + tree.root.string());
-    argv.insert(argv.end(), request.objects.begin(), request.objects.end());
+    for (const auto &object : request.objects)
+        argv.push_back(make_goal(tree, object));
     argv.insert(argv.end(), request.extra_targets.begin(), request.extra_targets.end());
     return argv;
+}
+
+std::string make_goal(const BuildTree &tree, const std::string &object) {
+    auto goal = tree.goals.find(object);
+    return goal == tree.goals.end() ? object : goal->second;
+}
+
+std::map<std::string, std::string> goals_from_cmd_files(const fs::path &root,
+                                                        const std::vector<std::string> &objects) {
+    std::map<std::string, std::string> goals;
+    for (const auto &object : objects) {
+        std::string text = read_text_file_or_empty(root / cmd_file_for(object));
+        if (text.empty())
+            continue;
+        std::string target = parse_kbuild_command(text).target;
+        if (!target.empty() && target != object &&
+            fs::path(target).lexically_normal() == fs::path(object))
+            goals[object] = target;
+    }
+    return goals;
 }
 
 std::vector<std::string> files_written_by_build(const std::string &object) {

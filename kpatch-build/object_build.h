@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -14,7 +15,19 @@ struct BuildTree {
     std::filesystem::path root;              // where the objects and patched sources live
     bool external_module = false;            // adds M=root
     std::vector<std::string> make_variables; // what the tree was configured with (ARCH=...)
+    // Objects kbuild builds only under another name, and that name (see
+    // CompileUnitIndex::goals()); every other object is its own goal.
+    std::map<std::string, std::string> goals;
 };
+
+// `object` as a make goal of `tree`.
+std::string make_goal(const BuildTree &tree, const std::string &object);
+
+// The goals of a built tree's objects that kbuild recorded under another
+// name: the target of each object's .cmd file ("cmd_arch/x86/kvm/../../../
+// virt/kvm/kvm_main.o := ..." for virt/kvm/kvm_main.o), where it differs.
+std::map<std::string, std::string> goals_from_cmd_files(const std::filesystem::path &root,
+                                                        const std::vector<std::string> &objects);
 
 struct ObjectBuildRequest {
     std::vector<std::string> objects; // relative to root

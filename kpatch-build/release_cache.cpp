@@ -174,8 +174,12 @@ const std::vector<std::string> &generated_headers_to_compare() {
     return headers;
 }
 
+// Bumped when what a prepared release holds changes, so that older caches
+// are prepared again. 2: units.tsv records kbuild's goals (virt/kvm/ in kvm.ko).
+constexpr int kReleaseCacheFormat = 2;
+
 std::string release_stamp(const distro::StockKernel &kernel) {
-    return kernel.release + "\n" + kernel.version + "\n";
+    return fmt::format("{}\n{}\nformat {}\n", kernel.release, kernel.version, kReleaseCacheFormat);
 }
 
 PreparedRelease prepared_release(const distro::StockKernel &kernel, const fs::path &cache_dir,

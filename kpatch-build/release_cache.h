@@ -56,7 +56,7 @@ PreparedRelease prepared_release(const distro::StockKernel &kernel,
 // the headers package (release string, version code, the whole config).
 const std::vector<std::string> &generated_headers_to_compare();
 
-// "release\nversion\n" as release.txt holds it.
+// "release\nversion\nformat N\n" as release.txt holds it.
 std::string release_stamp(const distro::StockKernel &kernel);
 
 } // namespace kpp::build

@@ -69,7 +69,7 @@ ObjectLookup stock_object_lookup(const KernelTree &kernel, unsigned jobs, const 
     HeaderScanRequest scan{kernel.source_dir,         units->objects(),
                            kernel.make_variables,     jobs,
                            kernel.stock->header_deps, log,
-                           work_dir / "backup-scan"};
+                           work_dir / "backup-scan",  units->goals()};
     ObjectLookup lookup;
     lookup.builds = [units](const std::string &object) { return units->contains(object); };
     lookup.objects_using = [deps, scan, &progress](const std::string &path) {
@@ -97,6 +97,10 @@ ObjectLookup stock_object_lookup(const KernelTree &kernel, unsigned jobs, const 
                     "without -s: build the kernel (about an hour) and use -s");
     };
     return lookup;
+}
+
+std::map<std::string, std::string> stock_object_goals(const KernelTree &kernel) {
+    return CompileUnitIndex::load(kernel.stock->units).goals();
 }
 
 ParentIndex stock_parents(const KernelTree &kernel) {

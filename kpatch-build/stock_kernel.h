@@ -14,6 +14,7 @@
 #include "kpatch-build/progress.h"
 
 #include <filesystem>
+#include <map>
 
 namespace kpp::build {
 
@@ -30,6 +31,10 @@ std::string compiler_of_version_text(std::string_view version_text);
 ObjectLookup stock_object_lookup(const KernelTree &kernel, unsigned jobs,
                                  const std::filesystem::path &work_dir,
                                  const std::filesystem::path &log, const Progress &progress);
+
+// Objects of the stock kernel that kbuild builds under another name
+// (CompileUnitIndex::goals()).
+std::map<std::string, std::string> stock_object_goals(const KernelTree &kernel);
 
 // Parents from the compile units: vmlinux (the -dbg vmlinux) or the module's
 // debug .ko file, which has the module's full symbol table.

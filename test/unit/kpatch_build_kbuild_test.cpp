@@ -58,6 +58,23 @@ TEST(KpatchBuildKbuild, CmdFileNames) {
               (std::vector<std::string>{"a/b.o", "a/.b.o.cmd", "a/.b.o.d"}));
 }
 
+// virt/kvm/ has no Makefile: kvm.ko's builds its members as
+// arch/x86/kvm/../../../virt/kvm/*.o, and only that goal makes them.
+TEST(KpatchBuildKbuild, ObjectsRecordedUnderAnotherNameAreBuiltUnderIt) {
+    TempTree tree;
+    const std::string goal = "arch/x86/kvm/../../../virt/kvm/kvm_main.o";
+    tree.write(cmd_file_for("virt/kvm/kvm_main.o"),
+               cmd_text(goal, "arch/x86/kvm/../../../virt/kvm/kvm_main.c", {}));
+    add_object(tree, "fs/proc/meminfo.o", "fs/proc/meminfo.c", {});
+    BuildTree build{tree.root(), tree.root(), false, {}, {}};
+    build.goals = goals_from_cmd_files(tree.root(),
+                                       {"virt/kvm/kvm_main.o", "fs/proc/meminfo.o", "fs/none.o"});
+    EXPECT_EQ(build.goals, (std::map<std::string, std::string>{{"virt/kvm/kvm_main.o", goal}}));
+    auto argv = object_make_command(build, {{"virt/kvm/kvm_main.o", "fs/proc/meminfo.o"}, {}, 1});
+    EXPECT_EQ(std::vector<std::string>(argv.end() - 2, argv.end()),
+              (std::vector<std::string>{goal, "fs/proc/meminfo.o"}));
+}
+
 TEST(KpatchBuildKbuild, HeaderMapsToEveryObjectIncludingIt) {
     TempTree tree;
     add_object(tree, "fs/proc/meminfo.o", "fs/proc/meminfo.c", {"include/linux/mm.h"});

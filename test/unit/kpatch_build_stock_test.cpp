@@ -23,6 +23,40 @@ TEST(KpatchBuildStock, ObjectOfSource) {
     EXPECT_EQ(object_of_source("fs/binfmt_misc.mod.c"), "");
     EXPECT_EQ(object_of_source("/usr/include/stdio.c"), "");
     EXPECT_EQ(object_of_source("include/linux/mm.h"), "");
+    // kvm.ko's Makefile names its members in virt/kvm/ through its own directory.
+    EXPECT_EQ(object_of_source("arch/x86/kvm/../../../virt/kvm/kvm_main.c"), "virt/kvm/kvm_main.o");
+    EXPECT_EQ(object_of_source("../outside.c"), "");
+}
+
+// The debug info keeps kbuild's name of a unit compiled through another
+// directory; the index files it under its real path, with that name as the
+// make goal (there is no Makefile in its own directory to build it).
+TEST(KpatchBuildStock, UnitsNamedThroughAnotherDirectoryKeepTheirGoal) {
+    TempTree tree;
+    tree.write("virt/kvm/member.c", "int member_fn(void) { return 1; }\n");
+    tree.write("arch/x86/kvm/own.c", "int own_fn(void) { return 2; }\n");
+    tree.write("init/main.c", "int main_fn(void) { return 3; }\n");
+    std::string cmd = "cd " + tree.root().string() +
+                      " && gcc -g -c -o kvm-a.o arch/x86/kvm/../../../virt/kvm/member.c"
+                      " && gcc -g -c -o kvm-b.o arch/x86/kvm/own.c"
+                      " && ld -r -o modules/kvm.ko kvm-a.o kvm-b.o"
+                      " && gcc -g -c -o vmlinux init/main.c";
+    std::filesystem::create_directories(tree / "modules");
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    EXPECT_EQ(compile_unit_names(tree / "modules/kvm.ko"),
+              (std::vector<std::string>{"arch/x86/kvm/../../../virt/kvm/member.c",
+                                        "arch/x86/kvm/own.c"}));
+    CompileUnitIndex index = CompileUnitIndex::scan(tree / "vmlinux", tree / "modules", ".ko");
+    EXPECT_EQ(index.binary_of("virt/kvm/member.o"), "kvm.ko");
+    EXPECT_EQ(index.goals(),
+              (std::map<std::string, std::string>{
+                  {"virt/kvm/member.o", "arch/x86/kvm/../../../virt/kvm/member.o"}}));
+    index.save(tree / "units.tsv");
+    CompileUnitIndex loaded = CompileUnitIndex::load(tree / "units.tsv");
+    EXPECT_EQ(loaded.goals(), index.goals());
+    EXPECT_EQ(loaded.binary_of("virt/kvm/member.o"), "kvm.ko");
+    EXPECT_EQ(loaded.binary_of("arch/x86/kvm/own.o"), "kvm.ko");
+    EXPECT_EQ(loaded.binary_of("init/main.o"), "vmlinux");
 }
 
 TEST(KpatchBuildStock, CompileUnitsOfARealObject) {
@@ -128,5 +162,5 @@ TEST(KpatchBuildStock, CacheDirectoryAndStamp) {
     distro::StockKernel k;
     k.release = "6.1.0-56-cloud-amd64";
     k.version = "6.1.192-2";
-    EXPECT_EQ(release_stamp(k), "6.1.0-56-cloud-amd64\n6.1.192-2\n");
+    EXPECT_EQ(release_stamp(k), "6.1.0-56-cloud-amd64\n6.1.192-2\nformat 2\n");
 }
