@@ -155,9 +155,9 @@ void Converter::convert_functions() {
         std::string name = string_at(*funcs, at + kFuncOldName);
         std::string objname = string_at(*funcs, at + kFuncObjname);
         if (objname != "vmlinux")
-            throw Error("{}: {} is a function of module {}; kpatch-build --core patches "
-                        "vmlinux only (docs/core.md)",
-                        obj_.path, name, objname);
+            throw Refusal("{}: {} is a function of module {}; kpatch-build --core patches "
+                          "vmlinux only (docs/core.md)",
+                          obj_.path, name, objname);
         OldFunction fn = vmlinux_.function(name, load<uint64_t>(funcs->data, at + kFuncSympos));
         uint64_t old_size = load<uint64_t>(funcs->data, at + kFuncOldSize);
         if (old_size && old_size != fn.size)
@@ -192,9 +192,9 @@ void Converter::convert_relocations() {
                 continue;
             }
             if (!resolvable_by_core(target))
-                throw Error("{}: {} refers to {} (not exported), which kpatch.ko resolves only "
-                            "after the module loader has read {}; not supported with --core",
-                            obj_.path, target, klp->symbol, target);
+                throw Refusal("{}: {} refers to {} (not exported), which kpatch.ko resolves only "
+                              "after the module loader has read {}; not supported with --core",
+                              obj_.path, target, klp->symbol, target);
             size_t e = relocs_->data.size();
             relocs_->data.resize(e + kRelocSize, 0);
             point(relocs_, e + kRelocLoc, rela->base, static_cast<int64_t>(r.offset));

@@ -5,7 +5,8 @@
 # A test with an `expect-refusal` file instead expects kpatch-build to refuse
 # with exactly one output line containing that file's text, and to exit with
 # status 1 (a refusal) or the one in `expect-status` (2: an error).
-#   run-patch-test.sh KPATCH_BUILD NAME [--variant VARIANT]
+#   run-patch-test.sh KPATCH_BUILD NAME [--variant VARIANT] [--core]
+# KPP_KEEP_WORK=1 keeps the work directory (module, console log).
 # --variant: use that variant of the test kernel (build-test-kernel.sh
 #   --variant). When its config enforces module signatures, the module is
 #   signed with the tree's build key. VARIANT/host-checks.sh, if present,
@@ -14,7 +15,8 @@
 #   goes to the guest, where patch-test.sh runs its variant_checks first.
 #   A patch folder's expect-refusal-VARIANT expects a refusal on VARIANT only.
 # --core: build the module for kpatch.ko (kpatch-build --core) and load it
-#   through kpatch.ko in the guest (docs/core.md).
+#   through kpatch.ko in the guest (docs/core.md); a patch folder's
+#   expect-refusal-core expects a refusal with --core only.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -32,7 +34,7 @@ done
 dir=$here/patches/$name
 module=$(echo "livepatch-$name" | tr - _)
 work=$(mktemp -d -t "kpp-$name.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+trap '[ -n "${KPP_KEEP_WORK:-}" ] && echo "run-patch-test: kept $work" >&2 || rm -rf "$work"' EXIT
 
 tree=$("$here/build-test-kernel.sh" --print-dir ${variant:+--variant "$variant"})
 sign=()
@@ -40,16 +42,19 @@ if grep -qx 'CONFIG_MODULE_SIG_FORCE=y' "$tree/.config"; then
 	sign=(--sign-key "$tree/certs/signing_key.pem" --sign-cert "$tree/certs/signing_key.x509")
 fi
 
-# expect-refusal-VARIANT: refused on that kernel variant only.
+# expect-refusal-VARIANT: refused on that kernel variant only;
+# expect-refusal-core: refused with --core only.
 refusal=$dir/expect-refusal
 [ -n "$variant" ] && [ -f "$dir/expect-refusal-$variant" ] && refusal=$dir/expect-refusal-$variant
+[ ${#core[@]} -gt 0 ] && [ -f "$dir/expect-refusal-core" ] && refusal=$dir/expect-refusal-core
 if [ -f "$refusal" ]; then
 	expected=$(cat "$refusal")
 	want_status=1
 	[ -f "$dir/expect-status" ] && want_status=$(cat "$dir/expect-status")
 	status=0
 	# A refused build keeps its work directory: keep it in $work, removed on exit.
-	TMPDIR=$work "$kpatch_build" -s "$tree" -n "$module" -o "$work" "$dir"/*.patch >"$work/out" 2>&1 || status=$?
+	TMPDIR=$work "$kpatch_build" "${core[@]+"${core[@]}"}" -s "$tree" -n "$module" -o "$work" \
+		"$dir"/*.patch >"$work/out" 2>&1 || status=$?
 	cat "$work/out"
 	[ "$status" = "$want_status" ] ||
 		{ echo "FAIL $name: kpatch-build exited $status, expected $want_status"; exit 1; }

@@ -13,6 +13,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kernel.h>
+#include <linux/livepatch.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -55,16 +56,27 @@ extern const struct kpp_core_desc kpp_core_desc;
 static struct kpp_core_func *kpp_funcs;
 
 /*
- * Callbacks get no klp_object (there is none without the livepatch core):
- * their argument is NULL.
+ * The object the callbacks are called for: only vmlinux is patched here.
+ * A kernel with the livepatch core's headers gets a klp_object for vmlinux
+ * (name NULL, as the livepatch core passes it), so a callback written for
+ * livepatch that reads obj->name works unchanged. Without CONFIG_LIVEPATCH
+ * struct klp_object is incomplete: a callback cannot dereference it (that
+ * is a compile error, not a NULL dereference), and the argument is NULL.
  */
+#if IS_ENABLED(CONFIG_LIVEPATCH)
+static struct klp_object kpp_vmlinux_object = { .name = NULL };
+#define KPP_CALLBACK_OBJECT (&kpp_vmlinux_object)
+#else
+#define KPP_CALLBACK_OBJECT NULL
+#endif
+
 static void kpp_run_void(unsigned int kind)
 {
 	const struct kpp_callback *cb = kpp_core_desc.callbacks[kind];
 	unsigned long i;
 
 	for (i = 0; i < kpp_core_desc.nr_callbacks[kind]; i++)
-		((void (*)(struct klp_object *))cb[i].fn)(NULL);
+		((void (*)(struct klp_object *))cb[i].fn)(KPP_CALLBACK_OBJECT);
 }
 
 static int kpp_pre_enable(struct kpp_core_patch *patch)
@@ -74,7 +86,7 @@ static int kpp_pre_enable(struct kpp_core_patch *patch)
 	int ret;
 
 	for (i = 0; i < kpp_core_desc.nr_callbacks[KPP_CB_PRE_PATCH]; i++) {
-		ret = ((int (*)(struct klp_object *))cb[i].fn)(NULL);
+		ret = ((int (*)(struct klp_object *))cb[i].fn)(KPP_CALLBACK_OBJECT);
 		if (ret)
 			return ret;
 	}

@@ -136,5 +136,22 @@ kpp_lp_unload() {
 	kpp_pass "$mod-rmmod" "unloaded"
 }
 
+# kpp_patched_functions PATCH: " OBJECT/FUNCTION" for each function the
+# enabled patch replaces, sorted, from whichever engine holds it: the
+# livepatch core (/sys/kernel/livepatch/PATCH/OBJECT/FUNCTION,SYMPOS) or
+# kpatch.ko (/sys/kernel/kpatch/PATCH/functions; vmlinux only).
+kpp_patched_functions() {
+	local patch=$1 d
+	if [ -d "/sys/kernel/kpatch/$patch" ]; then
+		awk '{ print "vmlinux/" $1 }' "/sys/kernel/kpatch/$patch/functions"
+	else
+		for d in /sys/kernel/livepatch/"$patch"/*/*/; do
+			[ -d "$d" ] || continue
+			d=${d%/}
+			echo "$(basename "$(dirname "$d")")/${d##*/}" | sed 's/,[0-9]*$//'
+		done
+	fi | sort | while read -r f; do printf ' %s' "$f"; done
+}
+
 # Exit status for the end of a guest script.
 kpp_done() { [ "$KPP_FAILED" -eq 0 ]; }
