@@ -65,8 +65,11 @@ std::vector<std::string> compile_unit_names(const fs::path &elf) {
 std::string object_of_source(std::string_view source) {
     fs::path path = fs::path(source).lexically_normal();
     std::string ext = path.extension().string();
+    // Hidden files are kbuild's link-time units (.vmlinux.export.c: the
+    // export table, generated at link time, data only): no patch touches
+    // them, they have no make goal, and nothing in them is replaced live.
     if (path.is_absolute() || path.empty() || *path.begin() == ".." || source.ends_with(".mod.c") ||
-        (ext != ".c" && ext != ".S"))
+        path.filename().string().starts_with('.') || (ext != ".c" && ext != ".S"))
         return "";
     return path.replace_extension(".o").string();
 }

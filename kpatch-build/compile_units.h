@@ -26,7 +26,8 @@ std::vector<std::string> compile_unit_names(const std::filesystem::path &elf);
 
 // "fs/proc/meminfo.c" -> "fs/proc/meminfo.o" (normalized: "a/x/../b.c" ->
 // "a/b.o"); "" for what kbuild does not compile into an object of its own
-// (headers, module .mod.c stubs, absolute paths).
+// (headers, module .mod.c stubs, absolute paths) and for link-time units
+// (.vmlinux.export.c).
 std::string object_of_source(std::string_view source);
 
 class CompileUnitIndex {

@@ -176,7 +176,8 @@ const std::vector<std::string> &generated_headers_to_compare() {
 
 // Bumped when what a prepared release holds changes, so that older caches
 // are prepared again. 2: units.tsv records kbuild's goals (virt/kvm/ in kvm.ko).
-constexpr int kReleaseCacheFormat = 2;
+// 3: without link-time units (.vmlinux.export.o).
+constexpr int kReleaseCacheFormat = 3;
 
 std::string release_stamp(const distro::StockKernel &kernel) {
     return fmt::format("{}\n{}\nformat {}\n", kernel.release, kernel.version, kReleaseCacheFormat);

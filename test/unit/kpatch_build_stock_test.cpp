@@ -26,6 +26,7 @@ TEST(KpatchBuildStock, ObjectOfSource) {
     // kvm.ko's Makefile names its members in virt/kvm/ through its own directory.
     EXPECT_EQ(object_of_source("arch/x86/kvm/../../../virt/kvm/kvm_main.c"), "virt/kvm/kvm_main.o");
     EXPECT_EQ(object_of_source("../outside.c"), "");
+    EXPECT_EQ(object_of_source(".vmlinux.export.c"), "");
 }
 
 // The debug info keeps kbuild's name of a unit compiled through another
@@ -162,5 +163,5 @@ TEST(KpatchBuildStock, CacheDirectoryAndStamp) {
     distro::StockKernel k;
     k.release = "6.1.0-56-cloud-amd64";
     k.version = "6.1.192-2";
-    EXPECT_EQ(release_stamp(k), "6.1.0-56-cloud-amd64\n6.1.192-2\nformat 2\n");
+    EXPECT_EQ(release_stamp(k), "6.1.0-56-cloud-amd64\n6.1.192-2\nformat 3\n");
 }
