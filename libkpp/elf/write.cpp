@@ -41,6 +41,12 @@ void order_symbols(Object &obj) {
 }
 
 void order_sections(Object &obj) {
+    // Only a malformed object links a kept section (SHF_LINK_ORDER) to a
+    // table that is rebuilt here: its pointer would dangle after the erase.
+    for (const auto &sec : obj.sections)
+        if (sec && sec->link && !is_regenerated(*sec) && is_regenerated(*sec->link))
+            throw Error("{}: section {} is linked to {}, a table kpp regenerates", obj.path,
+                        sec->name, sec->link->name);
     std::erase_if(obj.sections,
                   [](const std::unique_ptr<Section> &s) { return s && is_regenerated(*s); });
     for (auto &sym : obj.symbols)
