@@ -16,6 +16,7 @@
 #include "kpatch-build/module_sign.h"
 #include "kpatch-build/object_build.h"
 #include "kpatch-build/object_parents.h"
+#include "kpatch-build/original_objects.h"
 #include "kpatch-build/patch_apply.h"
 #include "kpatch-build/progress.h"
 #include "kpatch-build/stock_kernel.h"
@@ -232,9 +233,20 @@ void build_both_versions(const Options &options, const Plan &plan, const WorkDir
 
     ObjectBuildRequest request{plan.selection.objects, options.targets, options.jobs};
     const size_t count = request.objects.size();
-    progress.stage(fmt::format("building original objects ({})", count));
-    build_objects(plan.build, request, work.log());
-    copy_objects(plan.build.root, request.objects, work / "orig");
+    // A prepared stock tree is pristine on every run: its original objects
+    // are kept per release (original_objects.h).
+    std::optional<OriginalObjects> kept;
+    if (plan.kernel.stock && options.targets.empty())
+        kept.emplace(plan.kernel.source_dir, compiler_command(), object_kcflags());
+    if (kept && kept->copy_all(request.objects, work / "orig")) {
+        progress.stage(fmt::format("original objects ({}) from {}", count, kept->dir().string()));
+    } else {
+        progress.stage(fmt::format("building original objects ({})", count));
+        build_objects(plan.build, request, work.log());
+        copy_objects(plan.build.root, request.objects, work / "orig");
+        if (kept)
+            kept->keep(plan.build.root, request.objects);
+    }
 
     progress.stage(fmt::format("applying {}", plural(plan.patches.size(), "patch")));
     apply_patches(plan.patches, plan.build.root, work.log());

@@ -5,6 +5,7 @@
 #include "kpatch-build/compile_units.h"
 #include "kpatch-build/header_deps.h"
 #include "kpatch-build/object_parents.h"
+#include "kpatch-build/original_objects.h"
 #include "kpatch-build/release_cache.h"
 #include "kpatch-build/stock_kernel.h"
 #include "kpatch_build_test_util.h"
@@ -164,4 +165,23 @@ TEST(KpatchBuildStock, CacheDirectoryAndStamp) {
     k.release = "6.1.0-56-cloud-amd64";
     k.version = "6.1.192-2";
     EXPECT_EQ(release_stamp(k), "6.1.0-56-cloud-amd64\n6.1.192-2\nformat 3\n");
+}
+
+// Original objects kept beside a prepared tree: all or nothing, one
+// directory per compiler and KCFLAGS.
+TEST(KpatchBuildStock, OriginalObjectsAreKeptPerCompilerAndFlags) {
+    TempTree tree;
+    tree.write("release/tree/fs/a.o", "original a");
+    tree.write("release/tree/fs/b.o", "original b");
+    OriginalObjects kept(tree / "release/tree", "gcc-12", "-ffunction-sections");
+    EXPECT_EQ(kept.dir().parent_path(), tree / "release/originals");
+    EXPECT_FALSE(kept.copy_all({"fs/a.o"}, tree / "work/orig"));
+    kept.keep(tree / "release/tree", {"fs/a.o"});
+    EXPECT_FALSE(kept.copy_all({"fs/a.o", "fs/b.o"}, tree / "work/orig"));
+    EXPECT_FALSE(std::filesystem::exists(tree / "work/orig/fs/a.o")); // nothing copied
+    EXPECT_TRUE(kept.copy_all({"fs/a.o"}, tree / "work/orig"));
+    EXPECT_EQ(tree.read("work/orig/fs/a.o"), "original a");
+    OriginalObjects other_flags(tree / "release/tree", "gcc-12", "-O0");
+    EXPECT_NE(other_flags.dir(), kept.dir());
+    EXPECT_FALSE(other_flags.copy_all({"fs/a.o"}, tree / "work/orig2"));
 }
