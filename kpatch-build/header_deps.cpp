@@ -143,13 +143,9 @@ HeaderDependencies run_scan(const HeaderScanRequest &request, const Progress &pr
     TreeGuard guard(request.tree, request.backup_dir);
     // Other KCFLAGS than the tree was prepared with rebuild these.
     guard.protect_all(files_prepare_may_rewrite(request.tree));
-    auto goal_of = [&request](const std::string &object) {
-        auto goal = request.goals.find(object);
-        return goal == request.goals.end() ? object : goal->second;
-    };
     std::vector<std::string> targets;
     for (const auto &object : request.objects) {
-        targets.push_back(preprocess_target(request.tree, goal_of(object)));
+        targets.push_back(preprocess_target(request.tree, make_goal(request.goals, object)));
         guard.protect_all(files_written_by_build(targets.back()));
     }
     progress.stage(fmt::format("scanning the header dependencies of {} compile units (once per "
@@ -172,7 +168,7 @@ HeaderDependencies run_scan(const HeaderScanRequest &request, const Progress &pr
             fmt::format("compiling {} compile units that need generated headers", failed.size()));
         std::vector<std::string> goals;
         for (const auto &object : failed) {
-            goals.push_back(goal_of(object));
+            goals.push_back(make_goal(request.goals, object));
             guard.protect_all(files_written_by_build(goals.back()));
         }
         make_keep_going(request, goals);

@@ -29,14 +29,14 @@ std::vector<std::string> object_make_command(const BuildTree &tree,
     if (tree.external_module)
         argv.push_back("M=" + tree.root.string());
     for (const auto &object : request.objects)
-        argv.push_back(make_goal(tree, object));
+        argv.push_back(make_goal(tree.goals, object));
     argv.insert(argv.end(), request.extra_targets.begin(), request.extra_targets.end());
     return argv;
 }
 
-std::string make_goal(const BuildTree &tree, const std::string &object) {
-    auto goal = tree.goals.find(object);
-    return goal == tree.goals.end() ? object : goal->second;
+std::string make_goal(const std::map<std::string, std::string> &goals, const std::string &object) {
+    auto goal = goals.find(object);
+    return goal == goals.end() ? object : goal->second;
 }
 
 std::map<std::string, std::string> goals_from_cmd_files(const fs::path &root,

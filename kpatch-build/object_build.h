@@ -20,8 +20,8 @@ struct BuildTree {
     std::map<std::string, std::string> goals;
 };
 
-// `object` as a make goal of `tree`.
-std::string make_goal(const BuildTree &tree, const std::string &object);
+// `object` as a make goal: its entry in `goals` (BuildTree::goals), or itself.
+std::string make_goal(const std::map<std::string, std::string> &goals, const std::string &object);
 
 // The goals of a built tree's objects that kbuild recorded under another
 // name: the target of each object's .cmd file ("cmd_arch/x86/kvm/../../../

@@ -1,7 +1,7 @@
 // Original objects of a prepared stock tree; see original_objects.h.
 #include "kpatch-build/original_objects.h"
 
-#include "libkpp/error.h"
+#include "kpatch-build/object_build.h"
 
 #include <fmt/format.h>
 #include <functional>
@@ -21,10 +21,7 @@ bool OriginalObjects::copy_all(const std::vector<std::string> &objects,
     for (const auto &object : objects)
         if (!fs::is_regular_file(dir_ / object))
             return false;
-    for (const auto &object : objects) {
-        fs::create_directories((dest / object).parent_path());
-        fs::copy_file(dir_ / object, dest / object, fs::copy_options::overwrite_existing);
-    }
+    copy_objects(dir_, objects, dest);
     return true;
 }
 
