@@ -164,20 +164,24 @@ void mark_ignored_functions(Context &ctx) {
 }
 
 // KPATCH_IGNORE_SECTION(".name"): the table holds pointers to the names.
+// kpatch's own macros fill .kpatch.ignore.sections; patches written for
+// kpatch are honoured the same way.
 void mark_ignored_sections(Context &ctx) {
-    Section *table = ctx.patched->find_section(".kpatchpp.ignore.sections");
-    if (!table || !table->rela)
-        return;
-    for (const Relocation &r : table->rela->relocs) {
-        if (!r.sym->sec)
+    for (const char *table_name : {".kpatchpp.ignore.sections", ".kpatch.ignore.sections"}) {
+        Section *table = ctx.patched->find_section(table_name);
+        if (!table || !table->rela)
             continue;
-        std::string name(string_at(*r.sym->sec, ctx.arch.target_offset(*table, r)));
-        Section *target = ctx.patched->find_section(name);
-        if (!target)
-            throw Error("{}: KPATCH_IGNORE_SECTION names {}, which this object does not have",
-                        ctx.object_name, name);
-        target->status = target->twin ? Status::Same : Status::New;
-        ctx.ignored.push_back("section " + name);
+        for (const Relocation &r : table->rela->relocs) {
+            if (!r.sym->sec)
+                continue;
+            std::string name(string_at(*r.sym->sec, ctx.arch.target_offset(*table, r)));
+            Section *target = ctx.patched->find_section(name);
+            if (!target)
+                throw Error("{}: KPATCH_IGNORE_SECTION names {}, which this object does not have",
+                            ctx.object_name, name);
+            target->status = target->twin ? Status::Same : Status::New;
+            ctx.ignored.push_back("section " + name);
+        }
     }
 }
 

@@ -451,6 +451,25 @@ TEST_F(Diff, IgnoreMarkersHideFunctionAndSectionChanges) {
     EXPECT_NE(ignored.find(".data.tunable"), std::string::npos) << ignored;
 }
 
+// A patch written for kpatch: kpatch's macros fill .kpatch.ignore.* instead.
+TEST_F(Diff, KpatchIgnoreSectionNamesAreHonouredToo) {
+    std::string edited = kIgnorable;
+    edited.replace(edited.find("= 1"), 3, "= 2");
+    edited.replace(edited.find("x + 1"), 5, "x + 9");
+    edited.replace(edited.find("return counter"), 14, "return counter * 2");
+    std::string markers = kIgnoreMarkers;
+    for (std::string from : {".kpatchpp.ignore.functions", ".kpatchpp.ignore.sections"})
+        markers.replace(markers.find(from), from.size(),
+                        ".kpatch." + from.substr(std::string(".kpatchpp.").size()));
+    ASSERT_EQ(markers.find(".kpatchpp."), std::string::npos) << markers;
+    diff::Result r = diff(kIgnorable, edited + markers);
+    EXPECT_TRUE(has_function(r, "reader"));
+    EXPECT_FALSE(has_function(r, "helper"));
+    std::string ignored = r.report["ignored"].dump();
+    EXPECT_NE(ignored.find("helper"), std::string::npos) << ignored;
+    EXPECT_NE(ignored.find(".data.tunable"), std::string::npos) << ignored;
+}
+
 TEST_F(Diff, WithoutMarkersTheSameDataChangeIsRefused) {
     std::string edited = kIgnorable;
     edited.replace(edited.find("= 1"), 3, "= 2");
