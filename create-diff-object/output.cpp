@@ -159,7 +159,8 @@ class OutputBuilder {
     // module loader cannot resolve it.
     std::string kernel_name(const Symbol &in, const std::string &user) {
         if (!in.sec) {
-            bool plain = ctx_.exported->empty() || ctx_.exported->contains(in.name) ||
+            bool plain = ctx_.exported->empty() ||
+                         ctx_.exported->linkable_from(in.name, ctx_.options.parent_name) ||
                          !ctx_.kernel->find(in.name, false, 0);
             return plain ? in.name : klp_name(in.name, 0);
         }
@@ -176,7 +177,7 @@ class OutputBuilder {
                               ctx_.object_name, user, name, ctx_.options.parent_name);
             return klp_name(name, pos->sympos);
         }
-        if (ctx_.exported->empty() || ctx_.exported->contains(name))
+        if (ctx_.exported->empty() || ctx_.exported->linkable_from(name, ctx_.options.parent_name))
             return name;
         return klp_name(name, 0);
     }
