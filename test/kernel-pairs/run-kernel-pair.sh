@@ -33,7 +33,7 @@ if [ -z "$kb_work" ] || [ ! -d "$kb_work/patched" ]; then
 	fail "kpatch-build (exit $status) built no patched objects"
 fi
 built=$(cd "$kb_work/patched" && find . -name '*.o' | sed 's|^\./||' | sort)
-wanted=$(grep -v '^#' "$expect" | awk -F'\t' 'NF { print $1 }' | sort)
+wanted=$(awk -F'\t' '!/^#/ && NF { print $1 }' "$expect" | sort)
 [ "$built" = "$wanted" ] || fail "objects built: [$(paste -sd' ' <<<"$built")], expect lists [$(paste -sd' ' <<<"$wanted")]"
 
 # As the corpus README says its pairs were made (CASE/nostrip keeps DWARF).
@@ -45,7 +45,7 @@ strip_like_corpus() {
 
 while IFS=$'\t' read -r object parent outcome detail; do
 	case $object in '#'* | '') continue ;; esac
-	base=$work/pairs/$(tr / _ <<<"$object")
+	base=$work/pairs/$(tr / _ <<<"${object%.o}")
 	mkdir -p "$(dirname "$base")"
 	strip_like_corpus "$kb_work/orig/$object" "$base.ORIG.o"
 	strip_like_corpus "$kb_work/patched/$object" "$base.PATCHED.o"
