@@ -28,6 +28,21 @@ template <class Fn> auto timed(const char *stage, Fn &&fn) {
     return fn();
 }
 
+// In a relocatable object a symbol's value is an offset into its section.
+// One that reaches past the section's end (only a corrupt object has one)
+// would have the passes read, copy and size bytes the object does not have.
+void check_symbol_extents(const Object &obj, const char *role) {
+    for (const auto &sym : obj.symbols) {
+        if (!sym->sec || sym->is_section())
+            continue;
+        uint64_t room = sym->sec->size();
+        if (sym->value > room || sym->size > room - sym->value)
+            throw Error("{}: symbol {} of the {} object (offset {:#x}, size {:#x}) reaches past "
+                        "the end of its section {} ({:#x} bytes)",
+                        obj.path, sym->name, role, sym->value, sym->size, sym->sec->name, room);
+    }
+}
+
 std::unique_ptr<Object> read_kernel_object(const std::string &path, const char *role) {
     auto obj = Object::read(path);
     if (obj->file_type != ET_REL)
@@ -39,6 +54,7 @@ std::unique_ptr<Object> read_kernel_object(const std::string &path, const char *
     bool has_symtab = obj->symbols.size() > 1;
     if (!has_symtab)
         throw Error("{}: the {} object has no symbol table (stripped?)", path, role);
+    check_symbol_extents(*obj, role);
     return obj;
 }
 
