@@ -258,4 +258,27 @@ TEST(ElfModelErrors, SectionPastEndOfFileThrowsErrorNamingSection) {
     }
 }
 
+// A symbol defined in a table write() regenerates (fuzz_elf_read finding
+// symbol-in-shstrtab-use-after-free): write() drops the table, and the
+// symbol must lose its section before the table is freed, not after.
+TEST(ElfModelErrors, SymbolInRegeneratedTableIsWrittenWithoutSection) {
+    TempDir dir;
+    std::filesystem::path good = compile(dir, "good", "model", kSource);
+    ElfBytes elf(read_file(good));
+    size_t get = elf.symbol_index("get");
+    Elf64_Sym sym = elf.symbol(get);
+    sym.st_shndx = static_cast<uint16_t>(elf.section_index(".shstrtab"));
+    sym.st_size = 0;
+    sym.st_value = 0;
+    elf.set_symbol(get, sym);
+    write_file(dir / "in-shstrtab.o", elf.bytes());
+    auto obj = Object::read((dir / "in-shstrtab.o").string());
+    obj->write((dir / "out.o").string());
+    auto again = Object::read((dir / "out.o").string());
+    const elf::Symbol *written = again->find_symbol("get");
+    ASSERT_NE(written, nullptr);
+    EXPECT_EQ(written->sec, nullptr);
+    EXPECT_EQ(written->shndx, SHN_UNDEF);
+}
+
 } // namespace
