@@ -76,7 +76,8 @@ write_recipe() { # TARGET FINDING
 	# cmp -l: 1-based offset, octal bytes; one poke per run of changed bytes.
 	cmp -l "$base" "$body" 2>/dev/null | awk '
 		function flush() { if (hex != "") printf "poke %d %s\n", start, hex; hex = "" }
-		{ off = $1 - 1; b = sprintf("%02x", strtonum("0" $3))
+		function octal(s,   v, i) { v = 0; for (i = 1; i <= length(s); i++) v = v * 8 + substr(s, i, 1); return v }
+		{ off = $1 - 1; b = sprintf("%02x", octal($3))
 		  if (hex != "" && off == last + 1) hex = hex b; else { flush(); start = off; hex = b }
 		  last = off }
 		END { flush() }' || true

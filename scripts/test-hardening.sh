@@ -24,7 +24,7 @@ top=$kpp_top
 asan_build=${KPP_ASAN_BUILD_DIR:-$top/build-asan}
 seed=${KPP_FUZZ_SEED:-1}
 declare -A runs=(
-	[fuzz_elf_read]=${KPP_FUZZ_RUNS_ELF_READ:-6000}
+	[fuzz_elf_read]=${KPP_FUZZ_RUNS_ELF_READ:-10000}
 	[fuzz_diff]=${KPP_FUZZ_RUNS_DIFF:-6000}
 )
 jobs=$(nproc)
@@ -96,7 +96,10 @@ if [ "${KPP_SKIP_FUZZ:-0}" != 1 ]; then
 			-artifact_prefix="$work/artifacts/$target/" \
 			"$work/corpus/$target" "$work/seeds/$target" >"$work/$target.log" 2>&1 || true
 		read -r execs crashes < <(kpp_log_summary "$work/$target.log")
-		echo "hardening: $target: executions $execs, crashes $crashes ($((SECONDS - start)) s)"
+		# libFuzzer's last line (coverage, features, corpus) shows the run was
+		# the same one as last time, not just as long.
+		done_line=$(grep -oE 'DONE .*' "$work/$target.log" | sed 's/ exec\/s:.*//' | tail -1)
+		echo "hardening: $target: executions $execs, crashes $crashes ($((SECONDS - start)) s; ${done_line:-no DONE line})"
 		if [ "$crashes" -gt 0 ]; then
 			kpp_log_findings "$work/$target.log" | sed "s|^|hardening: $target: |"
 			mkdir -p "$kpp_fuzz_build/artifacts/$target"
