@@ -39,7 +39,8 @@ kpp_make_pairs() { # WORK
 		[ -f "$kpp_corpus/../aarch64/EXPECT.tsv" ] && kpp_pair_dirs+=("$(cd "$kpp_corpus/../aarch64" && pwd)")
 	fi
 	bash "$kpp_top/fuzz/make-pairs.sh" "$1/pairs" || { echo "fuzz: cannot build fuzz/pairs" >&2; exit 2; }
-	kpp_pair_dirs+=("$1/pairs")
+	kpp_own_pairs=$1/pairs
+	kpp_pair_dirs+=("$kpp_own_pairs")
 	KPP_FUZZ_PAIRS=$(IFS=:; echo "${kpp_pair_dirs[*]}")
 	export KPP_FUZZ_PAIRS
 }
@@ -56,11 +57,18 @@ kpp_pair_rows() {
 	done
 }
 
-# The file of a pair folder called NAME (the corpus' first), or nothing.
+# The file a recipe's base names, or nothing: fuzz/pairs/FILE is an object
+# fuzz/make-pairs.sh built, any other FILE one of the corpus' folders.
 kpp_pair_file() { # NAME
 	local dir
+	case $1 in
+	fuzz/pairs/*)
+		[ -f "$kpp_own_pairs/${1#fuzz/pairs/}" ] && echo "$kpp_own_pairs/${1#fuzz/pairs/}"
+		return
+		;;
+	esac
 	for dir in "${kpp_pair_dirs[@]}"; do
-		[ -f "$dir/$1" ] && { echo "$dir/$1"; return; }
+		[ "$dir" != "$kpp_own_pairs" ] && [ -f "$dir/$1" ] && { echo "$dir/$1"; return; }
 	done
 }
 

@@ -16,7 +16,8 @@
 #   (build-fuzz/corpus/TARGET or TARGET.pairs).
 # --recipe: writes to stdout the regression recipe that rebuilds a fuzz_diff
 #   FINDING from its pair's object (fuzz/regressions/README.md), when the
-#   finding is that object with bytes changed or cut off.
+#   finding is that object with bytes changed or cut off; give the --seeds
+#   of the run that found it (its selector counts that run's pairs).
 # TARGET: fuzz_elf_read, fuzz_diff (default both).
 # Environment: as scripts/fuzz-lib.sh; KPP_FUZZ_NICE (default 10).
 set -euo pipefail
@@ -42,6 +43,11 @@ done
 case $seeds in all | pairs) ;; *) usage ;; esac
 
 inputs=$kpp_fuzz_build/inputs
+# --recipe builds its own copy of the pairs: a run may be using these.
+if [ ${#recipe[@]} -gt 0 ]; then
+	inputs=$(mktemp -d)
+	trap 'rm -rf "$inputs"' EXIT
+fi
 mkdir -p "$inputs"
 [ "$seeds" = pairs ] && kpp_corpus=/nonexistent
 kpp_make_pairs "$inputs"
@@ -71,7 +77,11 @@ write_recipe() { # TARGET FINDING
 		exit 2
 	fi
 	echo "# $(basename "$finding"), found by scripts/fuzz.sh: what it does and the fix go here"
-	echo "base $(basename "$base")"
+	if [ "$dir" = "$kpp_own_pairs" ]; then
+		echo "base fuzz/pairs/$(basename "$base")"
+	else
+		echo "base $(basename "$base")"
+	fi
 	echo "as $side"
 	# cmp -l: 1-based offset, octal bytes; one poke per run of changed bytes.
 	cmp -l "$base" "$body" 2>/dev/null | awk '
@@ -101,14 +111,20 @@ export ASAN_OPTIONS=$ASAN_OPTIONS:malloc_context_size=0
 advise() { # TARGET FILE
 	echo "    replay:     KPP_FUZZ_PAIRS=$KPP_FUZZ_PAIRS $kpp_fuzz_build/$1 $2"
 	if [ "$1" = fuzz_diff ]; then
-		echo "    regression: scripts/fuzz.sh --recipe fuzz_diff $2 > fuzz/regressions/fuzz_diff/NAME.recipe"
+		echo "    regression: scripts/fuzz.sh --seeds $seeds --recipe fuzz_diff $2 > fuzz/regressions/fuzz_diff/NAME.recipe"
 	else
 		echo "    regression: reduce it to the bytes that differ from its seed (a .recipe, see fuzz/regressions/README.md),"
 		echo "                or copy it to fuzz/regressions/fuzz_elf_read/NAME if it holds no corpus bytes"
 	fi
 }
 
+# Ctrl-C (or SIGINT to the script) ends the run: libFuzzer stops with its
+# stats, and the totals so far are printed.
+stopped=0
+trap 'stopped=1' INT
+
 for target in "${targets[@]}"; do
+	[ $stopped -eq 0 ] || break
 	corpus=$kpp_fuzz_build/corpus/$target
 	[ "$seeds" = pairs ] && corpus=$corpus.pairs
 	findings=$kpp_fuzz_build/findings/$target
@@ -144,6 +160,7 @@ for target in "${targets[@]}"; do
 		read -r execs crashed < <(kpp_log_summary "$log")
 		total=$((total + execs))
 		[ -n "$left_runs" ] && left_runs=$((left_runs - execs))
+		[ $stopped -eq 0 ] || break
 		if [ "$crashed" -eq 0 ]; then
 			[ "$execs" -gt 0 ] || { tail -20 "$log"; echo "fuzz: $target ran no executions"; exit 1; }
 			continue

@@ -232,6 +232,25 @@ TEST_F(Malformed, SymbolOffsetPastItsSection) {
                      "reaches past the end of its section");
 }
 
+// A section symbol stands for its section: one without (fuzz_diff finding
+// section-symbol-without-section) is bad input, not a null section later.
+TEST_F(Malformed, SectionSymbolWithoutSection) {
+    ElfBytes elf(read_file(good));
+    size_t text = elf.section_index(".text.api");
+    bool done = false;
+    for (size_t i = 1; !done; i++) {
+        Elf64_Sym sym = elf.symbol(i);
+        if (ELF64_ST_TYPE(sym.st_info) != STT_SECTION || sym.st_shndx != text)
+            continue;
+        sym.st_shndx = SHN_ABS;
+        elf.set_symbol(i, sym);
+        done = true;
+    }
+    expect_clean_error(copy_with("secsym-abs.o", elf.bytes()));
+    expect_bad_input(good, dir / "secsym-abs.o", "secsym-abs.o",
+                     "is a section symbol without a section");
+}
+
 // The parent's symbol table as text is input too: a row whose numbers do
 // not read is one error line naming the file and the line.
 TEST_F(Malformed, ParentSymbolTableRowWithoutNumbers) {
