@@ -28,6 +28,26 @@ template <class Fn> auto timed(const char *stage, Fn &&fn) {
     return fn();
 }
 
+// In a relocatable object a symbol's value is an offset into its section.
+// One that reaches past the section's end (only a corrupt object has one)
+// would have the passes read, copy and size bytes the object does not have;
+// a section symbol stands for its section, so it must have one.
+void check_symbols(const Object &obj, const char *role) {
+    for (size_t i = 1; i < obj.symbols.size(); i++) {
+        const Symbol *sym = obj.symbols[i].get();
+        if (sym->is_section() && !sym->sec)
+            throw Error("{}: symbol {} of the {} object is a section symbol without a section",
+                        obj.path, i, role);
+        if (!sym->sec || sym->is_section())
+            continue;
+        uint64_t room = sym->sec->size();
+        if (sym->value > room || sym->size > room - sym->value)
+            throw Error("{}: symbol {} of the {} object (offset {:#x}, size {:#x}) reaches past "
+                        "the end of its section {} ({:#x} bytes)",
+                        obj.path, sym->name, role, sym->value, sym->size, sym->sec->name, room);
+    }
+}
+
 std::unique_ptr<Object> read_kernel_object(const std::string &path, const char *role) {
     auto obj = Object::read(path);
     if (obj->file_type != ET_REL)
@@ -39,6 +59,7 @@ std::unique_ptr<Object> read_kernel_object(const std::string &path, const char *
     bool has_symtab = obj->symbols.size() > 1;
     if (!has_symtab)
         throw Error("{}: the {} object has no symbol table (stripped?)", path, role);
+    check_symbols(*obj, role);
     return obj;
 }
 

@@ -300,6 +300,11 @@ class OutputBuilder {
                 throw Refusal("{}: function {} changed, but {} has no function of that name "
                               "(was it inlined everywhere?); patch its callers instead",
                               ctx_.object_name, old_name, ctx_.options.parent_name);
+            auto placed_func = out_symbol_.find(func);
+            if (placed_func == out_symbol_.end())
+                throw Error("{}: function {} changed, but its section {} is not one that goes "
+                            "into a patch module",
+                            ctx_.object_name, func->name, func->sec->name);
             PatchFuncEntry entry{0, pos->size, func->size, pos->sympos, 0, 0};
             uint64_t at = funcs->data.size();
             uint64_t name_at = add_string(strings, old_name);
@@ -307,7 +312,7 @@ class OutputBuilder {
             std::memcpy(funcs->data.data() + at, &entry, sizeof entry);
             uint32_t abs64 = ctx_.arch.absolute64();
             rela->relocs.push_back(
-                {at + offsetof(PatchFuncEntry, new_addr), abs64, 0, out_symbol_.at(func)});
+                {at + offsetof(PatchFuncEntry, new_addr), abs64, 0, placed_func->second});
             rela->relocs.push_back({at + offsetof(PatchFuncEntry, old_name), abs64,
                                     static_cast<int64_t>(name_at), strings->secsym});
             rela->relocs.push_back({at + offsetof(PatchFuncEntry, objname), abs64,
