@@ -192,8 +192,8 @@ void correlate_sections(Context &ctx) {
         if (sec->owner && sec->owner->twin && sec->owner->twin->sec &&
             sec->owner->twin->sec->owner == sec->owner->twin)
             twin = sec->owner->twin->sec;
-        else if (sec->owner && is_special_static(sec->owner->name))
-            continue; // a per-call-site object's section: always new
+        else if (ctx.special_static_sections.contains(sec))
+            continue; // a per-call-site object's or a compiler constant's section: always new
         else if (Section *same = ctx.orig->find_section(sec->name); same && !same->twin)
             twin = same;
         else if (auto it = orig_by_stable.find(stable_name(sec->name));
