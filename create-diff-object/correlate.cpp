@@ -1,6 +1,7 @@
 // Pass: correlate. Pair every section and symbol of the patched object with
 // its counterpart in the original (twin), and bind .cold/.part pieces to the
 // function they belong to.
+#include "create-diff-object/lost_statics.h"
 #include "create-diff-object/names.h"
 #include "create-diff-object/passes.h"
 #include "create-diff-object/sections.h"
@@ -218,6 +219,7 @@ void correlate(Context &ctx) {
     bind_children(*ctx.patched);
     correlate_symbols(ctx);
     correlate_sections(ctx);
+    refuse_lost_static_locals(ctx);
 }
 
 } // namespace kpp::diff
