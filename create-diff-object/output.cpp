@@ -159,10 +159,13 @@ class OutputBuilder {
     // module loader cannot resolve it.
     std::string kernel_name(const Symbol &in, const std::string &user) {
         if (!in.sec) {
+            // ThinLTO renames promoted statics per build (foo.llvm.<hash>):
+            // the original object's name is the running kernel's.
+            const std::string &name = in.twin ? in.twin->name : in.name;
             bool plain = ctx_.exported->empty() ||
-                         ctx_.exported->linkable_from(in.name, ctx_.options.parent_name) ||
-                         !ctx_.kernel->find(in.name, false, 0);
-            return plain ? in.name : klp_name(in.name, 0);
+                         ctx_.exported->linkable_from(name, ctx_.options.parent_name) ||
+                         !ctx_.kernel->find(name, false, 0);
+            return plain ? name : klp_name(name, 0);
         }
         if (!in.twin)
             throw Error("{}: {} refers to {}, which is new but was not included (internal "
