@@ -19,6 +19,15 @@ uint64_t number(std::string_view text) {
     return value;
 }
 
+std::string last_line(std::string_view text) {
+    std::string last;
+    std::istringstream in{std::string(text)};
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty())
+            last = line;
+    return last;
+}
+
 class Apt : public PackageArchive {
   public:
     std::vector<ArchivePackage> versions(const std::string &package) const override {
@@ -31,7 +40,7 @@ class Apt : public PackageArchive {
         if (output.find("No packages found") != std::string::npos ||
             output.find("Unable to locate") != std::string::npos)
             return {};
-        throw Error("apt-cache show {} failed: {}", package, last_lines(output, 1));
+        throw Error("apt-cache show {} failed: {}", package, last_line(output));
     }
 
     fs::path download(const ArchivePackage &package, const fs::path &dir,
