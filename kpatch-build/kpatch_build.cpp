@@ -6,6 +6,7 @@
 #include "kpatch-build/diff_report.h"
 #include "kpatch-build/diff_stage.h"
 #include "kpatch-build/disk_space.h"
+#include "kpatch-build/distro/stock_kernel.h"
 #include "kpatch-build/interrupt.h"
 #include "kpatch-build/kbuild_config.h"
 #include "kpatch-build/kbuild_outputs.h"
@@ -19,7 +20,6 @@
 #include "kpatch-build/original_objects.h"
 #include "kpatch-build/patch_apply.h"
 #include "kpatch-build/progress.h"
-#include "kpatch-build/stock_kernel.h"
 #include "kpatch-build/tree_guard.h"
 #include "kpatch-build/tree_lock.h"
 #include "kpatch-build/tree_match.h"
@@ -131,6 +131,17 @@ std::vector<DiffJob> assign_parents(ObjectSelection &selection, const ParentInde
     return jobs;
 }
 
+// Touched sources this configuration does not compile change nothing: alone,
+// they end the run with the reason; beside other files, they are named.
+void refuse_only_uncompiled(const ObjectSelection &selection) {
+    if (selection.uncompiled.empty())
+        return;
+    if (selection.objects.empty() && !selection.whole_tree)
+        throw NoChange("{}", fmt::join(selection.uncompiled, "; "));
+    for (const auto &line : selection.uncompiled)
+        log::info("{}", line);
+}
+
 Plan make_plan(const Options &options, const WorkDir &work, const Progress &progress) {
     Plan plan;
     progress.stage("checking the kernel tree");
@@ -162,9 +173,11 @@ Plan make_plan(const Options &options, const WorkDir &work, const Progress &prog
 
     progress.stage("finding the objects the patches change");
     plan.selection = select_objects(
-        plan.touched, plan.kernel.stock ? stock_object_lookup(plan.kernel, options.jobs,
-                                                              work.path(), work.log(), progress)
-                                        : built_tree_lookup(plan.build.root));
+        plan.touched,
+        plan.kernel.stock
+            ? stock_object_lookup(plan.kernel, options.jobs, work.path(), work.log(), progress)
+            : built_tree_lookup(plan.build.root, read_config_file(plan.kernel.config)));
+    refuse_only_uncompiled(plan.selection);
     for (const auto &line : plan.selection.explanations) {
         if (plan.selection.whole_tree)
             log::info("{}", line); // the user should see why everything is rebuilt
