@@ -97,13 +97,11 @@ void include_changed(Context &ctx) {
             section_life(*sym->sec) == SectionLife::MemInit)
             continue;
         if (sym->status == Status::Changed) {
-            if (!ctx.arch.has_ftrace_hook(*sym))
-                throw Refusal(
-                    "{}: function {} changed but has no ftrace hook (no call to "
-                    "__fentry__: notrace, or built without -mfentry), so the "
-                    "running kernel cannot be redirected to the new version; patch its callers "
-                    "instead",
-                    ctx.object_name, sym->name);
+            if (!ctx.arch.has_ftrace_hook(*ctx.patched, *sym))
+                throw Refusal("{}: function {} changed but has no ftrace hook ({}), so the "
+                              "running kernel cannot be redirected to the new version; patch its "
+                              "callers instead",
+                              ctx.object_name, sym->name, ctx.arch.missing_ftrace_hook());
             auto why = ctx.why_changed.find(sym->sec);
             std::string reason = why != ctx.why_changed.end() ? why->second : "changed";
             if (std::string callee = changed_inlined_callee(ctx, sym->name); !callee.empty())

@@ -27,6 +27,8 @@ patchname=test_$(printf '%s' "$pair" | tr -c 'A-Za-z0-9_' '_')
 sizes=(PARA_STRUCT_SIZE=16 EX_STRUCT_SIZE=12 BUG_STRUCT_SIZE=12 ALT_STRUCT_SIZE=13
 	JUMP_STRUCT_SIZE=24 ORC_STRUCT_SIZE=6 STATIC_CALL_STRUCT_SIZE=8
 	PRINTK_INDEX_STRUCT_SIZE=44)
+# Another architecture's corpus gives its own sizes (aarch64: README).
+[ -z "${KPP_CORPUS_STRUCT_SIZES:-}" ] || read -r -a sizes <<<"$KPP_CORPUS_STRUCT_SIZES"
 [ "$env" = - ] || sizes+=($env)
 
 set +e
