@@ -28,6 +28,26 @@ template <class Fn> auto timed(const char *stage, Fn &&fn) {
     return fn();
 }
 
+// In a relocatable object a symbol's value is an offset into its section.
+// One that reaches past the section's end (only a corrupt object has one)
+// would have the passes read, copy and size bytes the object does not have;
+// a section symbol stands for its section, so it must have one.
+void check_symbols(const Object &obj, const char *role) {
+    for (size_t i = 1; i < obj.symbols.size(); i++) {
+        const Symbol *sym = obj.symbols[i].get();
+        if (sym->is_section() && !sym->sec)
+            throw Error("{}: symbol {} of the {} object is a section symbol without a section",
+                        obj.path, i, role);
+        if (!sym->sec || sym->is_section())
+            continue;
+        uint64_t room = sym->sec->size();
+        if (sym->value > room || sym->size > room - sym->value)
+            throw Error("{}: symbol {} of the {} object (offset {:#x}, size {:#x}) reaches past "
+                        "the end of its section {} ({:#x} bytes)",
+                        obj.path, sym->name, role, sym->value, sym->size, sym->sec->name, room);
+    }
+}
+
 std::unique_ptr<Object> read_kernel_object(const std::string &path, const char *role) {
     auto obj = Object::read(path);
     if (obj->file_type != ET_REL)
@@ -39,6 +59,7 @@ std::unique_ptr<Object> read_kernel_object(const std::string &path, const char *
     bool has_symtab = obj->symbols.size() > 1;
     if (!has_symtab)
         throw Error("{}: the {} object has no symbol table (stripped?)", path, role);
+    check_symbols(*obj, role);
     return obj;
 }
 
@@ -75,10 +96,12 @@ Result diff_objects(const Options &options) {
         timed("read original", [&] { return read_kernel_object(options.orig_path, "original"); });
     auto patched =
         timed("read patched", [&] { return read_kernel_object(options.patched_path, "patched"); });
+    Arch::for_object(*orig);
     const Arch &arch = Arch::for_object(*patched);
     if (orig->machine != patched->machine)
-        throw Error("{} and {} are built for different machines", options.orig_path,
-                    options.patched_path);
+        throw Error("{} ({}) and {} ({}) are built for different machines", options.orig_path,
+                    machine_name(orig->machine), options.patched_path,
+                    machine_name(patched->machine));
     KernelSymbols kernel =
         timed("read parent symbols", [&] { return KernelSymbols::load(options.parent_symtab); });
     ExportedSymbols exported = ExportedSymbols::load(options.symvers_path);

@@ -2,6 +2,7 @@
 #include "libkpp/error.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -45,10 +46,27 @@ uint8_t type_from_text(std::string_view t) {
     return STT_NOTYPE;
 }
 
+// A number of a `readelf -s --wide` row: the value in hex, the size in
+// decimal (or hex with 0x, for sizes readelf cannot print in its column).
+std::optional<uint64_t> number(std::string_view text, int base) {
+    if (base == 10 && text.starts_with("0x")) {
+        text.remove_prefix(2);
+        base = 16;
+    }
+    uint64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size())
+        return std::nullopt;
+    return value;
+}
+
 // One row of `readelf -s --wide`:
 //   Num: Value Size Type Bind Vis Ndx Name
-// (ppc64le adds "[<localentry>: 8]" after Vis; it is dropped.)
-std::optional<KernelSymbol> parse_readelf_row(const std::string &line) {
+// (ppc64le adds "[<localentry>: 8]" after Vis; it is dropped.) Lines that
+// are not rows (headers, blank lines) give nothing; a row whose numbers do
+// not read is an error naming the file and line.
+std::optional<KernelSymbol> parse_readelf_row(const std::string &path, size_t line_number,
+                                              const std::string &line) {
     std::istringstream in(line);
     std::vector<std::string> fields;
     for (std::string f; in >> f;)
@@ -58,10 +76,16 @@ std::optional<KernelSymbol> parse_readelf_row(const std::string &line) {
     if (!std::all_of(fields[0].begin(), fields[0].end() - 1, ::isdigit))
         return std::nullopt;
     std::erase_if(fields, [](const std::string &f) { return f.starts_with("[<") || f == "8]"; });
+    if (fields.size() < 7)
+        throw Error("{}:{}: symbol row with too few columns: {}", path, line_number, line);
+    auto address = number(fields[1], 16);
+    auto size = number(fields[2], 10);
+    if (!address || !size)
+        throw Error("{}:{}: symbol row whose value or size is not a number: {}", path, line_number,
+                    line);
     KernelSymbol sym;
-    sym.address = std::stoull(fields[1], nullptr, 16);
-    sym.size =
-        fields[2].starts_with("0x") ? std::stoull(fields[2], nullptr, 16) : std::stoull(fields[2]);
+    sym.address = *address;
+    sym.size = *size;
     sym.type = type_from_text(fields[3]);
     sym.local = fields[4] == "LOCAL";
     sym.defined = fields[6] != "UND";
@@ -107,8 +131,9 @@ KernelSymbols KernelSymbols::load(const std::string &path) {
         std::ifstream in(path);
         if (!in)
             throw Error("{}: cannot open the parent's symbol table", path);
+        size_t line_number = 0;
         for (std::string line; std::getline(in, line);)
-            if (auto sym = parse_readelf_row(line))
+            if (auto sym = parse_readelf_row(path, ++line_number, line))
                 table.add(std::move(*sym));
         if (table.symbols_.empty())
             throw Error("{}: neither an ELF file nor `readelf -s --wide` output", path);
@@ -123,15 +148,24 @@ FileGroups::FileGroups(const KernelSymbols &kernel, const elf::Object &obj)
     for (const auto &sym : obj.symbols) {
         if (sym->is_file()) {
             files_.push_back({sym->name, {}, std::nullopt});
-        } else if (sym->is_local() && sym->sec && (sym->is_func() || sym->is_object())) {
-            files_.back().locals.push_back(sym.get());
+        } else if (sym->is_local() && sym->sec && !sym->is_section()) {
+            // Every defined local belongs to a file (a relocation may name a
+            // label or a TLS variable too); functions and objects tell the
+            // file's group apart in the parent.
             file_of_[sym.get()] = files_.size() - 1;
+            if (sym->is_func() || sym->is_object())
+                files_.back().locals.push_back(sym.get());
         }
     }
 }
 
 size_t FileGroups::of(const elf::Symbol *local) {
-    File &file = files_.at(file_of_.at(local));
+    auto known = file_of_.find(local);
+    if (known == file_of_.end())
+        throw Error("{}: {} is not a local symbol defined in this object, so it has no place "
+                    "among the parent's local symbols",
+                    obj_.path, local->name);
+    File &file = files_[known->second];
     if (!file.group)
         file.group = kernel_.group_of(obj_.path, file.name, file.locals);
     return *file.group;
@@ -214,15 +248,27 @@ ExportedSymbols ExportedSymbols::load(const std::string &path) {
     std::ifstream in(path);
     if (!in)
         throw Error("{}: cannot open Module.symvers", path);
-    // crc <tab> symbol <tab> module <tab> export type <tab> namespace
+    // crc <tab> symbol <tab> module <tab> export type <tab> namespace; the
+    // module column names vmlinux for the kernel's own exports.
     for (std::string line; std::getline(in, line);) {
         auto first = line.find('\t');
         if (first == std::string::npos)
             continue;
         auto second = line.find('\t', first + 1);
-        exported.names_.insert(line.substr(first + 1, second - first - 1));
+        std::string name = line.substr(first + 1, second - first - 1);
+        std::string module;
+        if (second != std::string::npos) {
+            auto third = line.find('\t', second + 1);
+            module = line.substr(second + 1, third - second - 1);
+        }
+        exported.exporter_.emplace(std::move(name), std::move(module));
     }
     return exported;
+}
+
+bool ExportedSymbols::linkable_from(std::string_view name, std::string_view parent) const {
+    auto it = exporter_.find(std::string(name));
+    return it != exporter_.end() && (parent == "vmlinux" || it->second != parent);
 }
 
 } // namespace kpp::diff

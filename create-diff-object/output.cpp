@@ -43,6 +43,7 @@ class OutputBuilder {
         place_sections();
         place_symbols();
         copy_relocations();
+        link_ordered_sections();
         add_patch_table();
     }
 
@@ -136,7 +137,8 @@ class OutputBuilder {
                 file_symbol_->shndx = SHN_ABS;
                 continue;
             }
-            if (in.is_section() || in.is_file() || !in.sec || in.name.empty())
+            if (in.is_section() || in.is_file() || !in.sec || in.name.empty() ||
+                ctx_.arch.is_mapping_symbol(in))
                 continue;
             auto where = placed(*in.sec, static_cast<int64_t>(in.value));
             if (!where)
@@ -159,9 +161,13 @@ class OutputBuilder {
     // module loader cannot resolve it.
     std::string kernel_name(const Symbol &in, const std::string &user) {
         if (!in.sec) {
-            bool plain = ctx_.exported->empty() || ctx_.exported->contains(in.name) ||
-                         !ctx_.kernel->find(in.name, false, 0);
-            return plain ? in.name : klp_name(in.name, 0);
+            // ThinLTO renames promoted statics per build (foo.llvm.<hash>):
+            // the original object's name is the running kernel's.
+            const std::string &name = in.twin ? in.twin->name : in.name;
+            bool plain = ctx_.exported->empty() ||
+                         ctx_.exported->linkable_from(name, ctx_.options.parent_name) ||
+                         !ctx_.kernel->find(name, false, 0);
+            return plain ? name : klp_name(name, 0);
         }
         if (!in.twin)
             throw Error("{}: {} refers to {}, which is new but was not included (internal "
@@ -176,7 +182,7 @@ class OutputBuilder {
                               ctx_.object_name, user, name, ctx_.options.parent_name);
             return klp_name(name, pos->sympos);
         }
-        if (ctx_.exported->empty() || ctx_.exported->contains(name))
+        if (ctx_.exported->empty() || ctx_.exported->linkable_from(name, ctx_.options.parent_name))
             return name;
         return klp_name(name, 0);
     }
@@ -274,6 +280,26 @@ class OutputBuilder {
                     [](const Relocation &a, const Relocation &b) { return a.offset < b.offset; });
     }
 
+    // An SHF_LINK_ORDER section (arm64's __patchable_function_entries)
+    // names the code section it describes: its copy names that section's
+    // copy, else the code its first kept entry points at. ld refuses to
+    // merge such sections with ordered ones of the same name (the patch
+    // module's own) when one has no link.
+    void link_ordered_sections() {
+        for (auto &[in, pieces] : pieces_) {
+            if (!(in->hdr.sh_flags & SHF_LINK_ORDER))
+                continue;
+            Section *out = pieces.front().out;
+            auto linked = in->link ? pieces_.find(in->link) : pieces_.end();
+            if (linked != pieces_.end())
+                out->link = linked->second.front().out;
+            else if (out->rela && !out->rela->relocs.empty() && out->rela->relocs.front().sym->sec)
+                out->link = out->rela->relocs.front().sym->sec;
+            else
+                out->hdr.sh_flags &= ~SHF_LINK_ORDER;
+        }
+    }
+
     uint64_t add_string(Section *strings, const std::string &s) {
         uint64_t at = strings->data.size();
         strings->data.insert(strings->data.end(), s.begin(), s.end());
@@ -299,6 +325,11 @@ class OutputBuilder {
                 throw Refusal("{}: function {} changed, but {} has no function of that name "
                               "(was it inlined everywhere?); patch its callers instead",
                               ctx_.object_name, old_name, ctx_.options.parent_name);
+            auto placed_func = out_symbol_.find(func);
+            if (placed_func == out_symbol_.end())
+                throw Error("{}: function {} changed, but its section {} is not one that goes "
+                            "into a patch module",
+                            ctx_.object_name, func->name, func->sec->name);
             PatchFuncEntry entry{0, pos->size, func->size, pos->sympos, 0, 0};
             uint64_t at = funcs->data.size();
             uint64_t name_at = add_string(strings, old_name);
@@ -306,7 +337,7 @@ class OutputBuilder {
             std::memcpy(funcs->data.data() + at, &entry, sizeof entry);
             uint32_t abs64 = ctx_.arch.absolute64();
             rela->relocs.push_back(
-                {at + offsetof(PatchFuncEntry, new_addr), abs64, 0, out_symbol_.at(func)});
+                {at + offsetof(PatchFuncEntry, new_addr), abs64, 0, placed_func->second});
             rela->relocs.push_back({at + offsetof(PatchFuncEntry, old_name), abs64,
                                     static_cast<int64_t>(name_at), strings->secsym});
             rela->relocs.push_back({at + offsetof(PatchFuncEntry, objname), abs64,

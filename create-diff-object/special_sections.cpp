@@ -187,8 +187,14 @@ void keep_matching_orc(Context &ctx, const std::vector<Range> &ip_entries, KeptE
                     ctx.object_name);
     size_t size = *ctx.options.sizes.orc;
     std::vector<Range> &out = kept.ranges[orc];
-    for (const Range &ip : ip_entries)
-        out.push_back({ip.offset / 4 * size, size});
+    for (const Range &ip : ip_entries) {
+        uint64_t at = ip.offset / 4 * size;
+        if (at + size > orc->size())
+            throw Error("{}: .orc_unwind ({} bytes, {}-byte entries) has no entry {}, which "
+                        ".orc_unwind_ip has; the two tables must have as many entries",
+                        ctx.object_name, orc->size(), size, ip.offset / 4);
+        out.push_back({at, size});
+    }
 }
 
 // import_ns= lines must follow code that uses a namespaced export.

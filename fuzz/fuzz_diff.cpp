@@ -1,21 +1,24 @@
 // fuzz_diff: a whole create-diff-object run on a mutated pair.
 //
 // The input is one selector byte and one object file. The selector picks a
-// pair of the kernel object corpus (low 7 bits, modulo the number of pairs)
-// and which side the input stands for (bit 7 clear: the input is PATCHED and
-// the pair's ORIG.o is the original; set: the input is ORIG and the pair's
-// PATCHED.o the patched one). The run gets what the corpus tests give it: the
-// struct sizes of run-pair.sh with the pair's overrides, `readelf -s --wide`
-// of ORIG.o as the parent's symbols, /dev/null as Module.symvers.
+// pair (low 7 bits, modulo the number of pairs) and which side the input
+// stands for (bit 7 clear: the input is PATCHED and the pair's ORIG.o is the
+// original; set: the input is ORIG and the pair's PATCHED.o the patched
+// one). The run gets what the corpus tests give it: the struct sizes of
+// run-pair.sh with the pair's overrides, `readelf -s --wide` of ORIG.o as
+// the parent's symbols, /dev/null as Module.symvers.
 //
 // diff_objects() must write an object or throw kpp::Error (a refusal, bad
 // input). An object it writes must read again. Anything else (a crash, a
 // sanitizer report, any other exception) is a finding.
 //
-// The corpus is found at run time: $KPP_FUZZ_CORPUS, or
-// ../shared/corpus/kpatch-unit-objs/x86_64 beside the source tree. The seeds
-// (scripts/test-hardening.sh makes them) are the selector byte followed by
-// the pair's PATCHED.o or PATCHED.FAIL.o.
+// The pairs are the rows of the EXPECT.tsv of each folder of $KPP_FUZZ_PAIRS
+// (folders separated by ':'), in that order: scripts/test-hardening.sh puts
+// the kernel object corpus first, when there is one, so that a selector
+// keeps naming the same corpus pair whatever else is added, then the pairs
+// fuzz/make-pairs.sh builds. Without $KPP_FUZZ_PAIRS: the corpus beside the
+// source tree (../shared/corpus/kpatch-unit-objs/x86_64). The seeds are the
+// selector byte followed by one side of a pair.
 #include "common.h"
 #include "create-diff-object/diff.h"
 #include "libkpp/elf/object.h"
@@ -48,10 +51,19 @@ struct Pair {
 
 std::vector<Pair> g_pairs;
 
-fs::path corpus_dir() {
-    if (const char *env = std::getenv("KPP_FUZZ_CORPUS"); env && *env)
-        return env;
-    return fs::path(KPP_SOURCE_ROOT) / ".." / "shared" / "corpus" / "kpatch-unit-objs" / "x86_64";
+std::vector<fs::path> pair_dirs() {
+    std::vector<fs::path> dirs;
+    const char *env = std::getenv("KPP_FUZZ_PAIRS");
+    if (!env || !*env) {
+        dirs.push_back(fs::path(KPP_SOURCE_ROOT) / ".." / "shared" / "corpus" / "kpatch-unit-objs" /
+                       "x86_64");
+        return dirs;
+    }
+    std::istringstream list(env);
+    for (std::string dir; std::getline(list, dir, ':');)
+        if (!dir.empty())
+            dirs.push_back(dir);
+    return dirs;
 }
 
 [[noreturn]] void setup_failed(const std::string &why) {
@@ -109,12 +121,11 @@ void write_symtab(const std::string &orig, const std::string &out) {
         setup_failed("cannot run readelf on " + orig);
 }
 
-void load_pairs() {
-    fs::path dir = corpus_dir();
+void load_pairs_of(const fs::path &dir) {
     std::ifstream expect(dir / "EXPECT.tsv");
     if (!expect)
-        setup_failed("no corpus at " + dir.string() +
-                     " (EXPECT.tsv missing): set KPP_FUZZ_CORPUS to the corpus' x86_64 folder");
+        setup_failed("no object pairs at " + dir.string() +
+                     " (EXPECT.tsv missing): set KPP_FUZZ_PAIRS to folders of pairs");
     // Rows in file order: the selector byte of a seed indexes this list.
     for (std::string line; std::getline(expect, line);) {
         if (line.empty() || line[0] == '#')
@@ -124,7 +135,7 @@ void load_pairs() {
         for (std::string col; std::getline(row, col, '\t');)
             cols.push_back(col);
         if (cols.size() < 3)
-            setup_failed("short row in EXPECT.tsv: " + line);
+            setup_failed("short row in " + (dir / "EXPECT.tsv").string() + ": " + line);
         Pair p;
         p.name = cols[0];
         p.orig = (dir / (p.name + ".ORIG.o")).string();
@@ -135,8 +146,17 @@ void load_pairs() {
         write_symtab(p.orig, p.symtab);
         g_pairs.push_back(std::move(p));
     }
+}
+
+void load_pairs() {
+    for (const fs::path &dir : pair_dirs())
+        load_pairs_of(dir);
     if (g_pairs.empty())
-        setup_failed("EXPECT.tsv in " + dir.string() + " lists no pairs");
+        setup_failed("no object pairs: the EXPECT.tsv files of KPP_FUZZ_PAIRS list none");
+    // The selector's 7 bits could not reach a pair past the 128th.
+    if (g_pairs.size() > 128)
+        setup_failed(fmt::format("{} object pairs, more than a selector byte can name (128)",
+                                 g_pairs.size()));
 }
 
 void run(const uint8_t *data, size_t size) {

@@ -63,7 +63,7 @@ struct Plan {
     std::optional<ParentIndex> parents;
     SigningPlan signing;
     // A module for kpatch.ko (kmod/core) rather than the livepatch core. The
-    // object builds need to know too: see install_macros_header().
+    // object builds need to know too: see install_patch_headers().
     bool core = false;
 };
 
@@ -239,9 +239,11 @@ void build_both_versions(const Options &options, const Plan &plan, const WorkDir
     guard.protect_all(touched_paths(plan.touched));
     // Patches include <linux/kpatchpp-macros.h> (callbacks, ...): it is in
     // the tree for both builds; the kernel guard removes it again.
-    kernel_guard.protect(kMacrosHeaderInTree);
+    for (const PatchHeader &header : kPatchHeaders)
+        kernel_guard.protect(header.in_tree);
     log::debug("protected {} files of {}", guard.protected_count(), plan.build.root.string());
-    log::debug("installed {}{}", install_macros_header(plan.kernel.source_dir, plan.core).string(),
+    install_patch_headers(plan.kernel.source_dir, plan.core);
+    log::debug("installed the patch headers in {}{}", plan.kernel.source_dir.string(),
                plan.core ? " (KPP_CORE)" : "");
 
     ObjectBuildRequest request{plan.selection.objects, options.targets, options.jobs};

@@ -47,8 +47,9 @@ VmlinuxText::VmlinuxText(const std::string &path)
 std::vector<uint8_t> VmlinuxText::read(uint64_t addr, uint64_t len) const {
     for (const auto &sec : obj_->sections) {
         const Elf64_Shdr &h = sec->hdr;
+        // Written so that no sum can wrap: addresses and sizes come from the file.
         if (h.sh_type != SHT_PROGBITS || !(h.sh_flags & SHF_ALLOC) || addr < h.sh_addr ||
-            addr + len > h.sh_addr + h.sh_size)
+            len > h.sh_size || addr - h.sh_addr > h.sh_size - len)
             continue;
         std::vector<uint8_t> out(len);
         std::ifstream in(path_, std::ios::binary);

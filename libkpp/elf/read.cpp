@@ -26,7 +26,7 @@ std::vector<uint8_t> section_bytes(Elf_Scn *scn, const GElf_Shdr &shdr, const st
     return {p, p + data->d_size};
 }
 
-void read_sections(Object &obj, Elf *elf, bool symbols_only,
+void read_sections(Object &obj, Elf *elf, uint64_t file_size, bool symbols_only,
                    const std::vector<std::string> &with_data) {
     size_t count = 0, shstrndx = 0;
     if (elf_getshdrnum(elf, &count) != 0 || elf_getshdrstrndx(elf, &shstrndx) != 0)
@@ -47,6 +47,13 @@ void read_sections(Object &obj, Elf *elf, bool symbols_only,
         if (shdr.sh_addralign > kMaxAlign)
             throw Error("{}: section {} claims an alignment of {:#x} bytes", obj.path, name,
                         shdr.sh_addralign);
+        // Checked even for sections whose bytes are not read here: their
+        // size and offset are what a later read of the file goes by.
+        if (shdr.sh_type != SHT_NOBITS &&
+            (shdr.sh_offset > file_size || shdr.sh_size > file_size - shdr.sh_offset))
+            throw Error("{}: section {} ({:#x} bytes at {:#x}) ends past the end of the file "
+                        "({:#x} bytes): truncated?",
+                        obj.path, name, shdr.sh_size, shdr.sh_offset, file_size);
         auto sec = std::make_unique<Section>();
         sec->name = name;
         sec->hdr = shdr;
@@ -197,7 +204,7 @@ std::unique_ptr<Object> read_object(const std::string &path, bool symbols_only,
     obj->os_abi = ehdr.e_ident[EI_OSABI];
     obj->flags = ehdr.e_flags;
 
-    read_sections(*obj, elf, symbols_only, with_data);
+    read_sections(*obj, elf, file_size, symbols_only, with_data);
     read_symbols(*obj, elf);
     if (!symbols_only)
         read_relocations(*obj);

@@ -47,11 +47,13 @@ void order_sections(Object &obj) {
         if (sec && sec->link && !is_regenerated(*sec) && is_regenerated(*sec->link))
             throw Error("{}: section {} is linked to {}, a table kpp regenerates", obj.path,
                         sec->name, sec->link->name);
-    std::erase_if(obj.sections,
-                  [](const std::unique_ptr<Section> &s) { return s && is_regenerated(*s); });
+    // Likewise a symbol defined in such a table: it loses its section before
+    // the section is freed, not after.
     for (auto &sym : obj.symbols)
         if (sym->sec && is_regenerated(*sym->sec))
             sym->sec = nullptr;
+    std::erase_if(obj.sections,
+                  [](const std::unique_ptr<Section> &s) { return s && is_regenerated(*s); });
     for (auto &sec : obj.sections)
         if (sec->hdr.sh_type == SHT_GROUP)
             throw Error("{}: section groups (COMDAT) are not supported: {}", obj.path, sec->name);

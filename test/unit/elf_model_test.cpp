@@ -3,6 +3,7 @@
 #include "libkpp/elf/object.h"
 #include "libkpp/error.h"
 #include "testing/compile.h"
+#include "testing/elf_bytes.h"
 
 #include <gtest/gtest.h>
 
@@ -226,6 +227,58 @@ TEST(ElfModelErrors, NotElfThrowsErrorNamingFile) {
 
 TEST(ElfModelErrors, MissingFileThrowsError) {
     EXPECT_THROW(Object::read("/nonexistent/kpp/none.o"), Error);
+}
+
+// A section's size and offset are checked against the file even when only
+// the symbols are read (vmlinux look-ups), since later reads go by them.
+TEST(ElfModelErrors, SectionPastEndOfFileThrowsErrorNamingSection) {
+    TempDir dir;
+    std::filesystem::path good = compile(dir, "good", "model", kSource);
+    ElfBytes elf(read_file(good));
+    size_t text = elf.section_index(".text.get");
+    Elf64_Shdr shdr = elf.section(text);
+    shdr.sh_size = 0xfffffffd0001;
+    elf.set_section(text, shdr);
+    write_file(dir / "huge.o", elf.bytes());
+    for (bool symbols_only : {true, false}) {
+        SCOPED_TRACE(symbols_only ? "read_symbols" : "read");
+        try {
+            if (symbols_only)
+                Object::read_symbols((dir / "huge.o").string());
+            else
+                Object::read((dir / "huge.o").string());
+            FAIL() << "expected kpp::Error";
+        } catch (const Error &e) {
+            EXPECT_NE(std::string(e.what()).find("section .text.get"), std::string::npos)
+                << e.what();
+            EXPECT_NE(std::string(e.what()).find("ends past the end of the file"),
+                      std::string::npos)
+                << e.what();
+        }
+    }
+}
+
+// A symbol defined in a table write() regenerates (fuzz_elf_read finding
+// symbol-in-shstrtab-use-after-free): write() drops the table, and the
+// symbol must lose its section before the table is freed, not after.
+TEST(ElfModelErrors, SymbolInRegeneratedTableIsWrittenWithoutSection) {
+    TempDir dir;
+    std::filesystem::path good = compile(dir, "good", "model", kSource);
+    ElfBytes elf(read_file(good));
+    size_t get = elf.symbol_index("get");
+    Elf64_Sym sym = elf.symbol(get);
+    sym.st_shndx = static_cast<uint16_t>(elf.section_index(".shstrtab"));
+    sym.st_size = 0;
+    sym.st_value = 0;
+    elf.set_symbol(get, sym);
+    write_file(dir / "in-shstrtab.o", elf.bytes());
+    auto obj = Object::read((dir / "in-shstrtab.o").string());
+    obj->write((dir / "out.o").string());
+    auto again = Object::read((dir / "out.o").string());
+    const elf::Symbol *written = again->find_symbol("get");
+    ASSERT_NE(written, nullptr);
+    EXPECT_EQ(written->sec, nullptr);
+    EXPECT_EQ(written->shndx, SHN_UNDEF);
 }
 
 } // namespace
