@@ -12,6 +12,14 @@ std::optional<uint64_t> free_bytes(const std::filesystem::path &path) {
     return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
 }
 
+std::string human_size(uint64_t bytes) {
+    if (bytes >= (uint64_t{1} << 30))
+        return fmt::format("{:.1f} GiB", static_cast<double>(bytes) / (uint64_t{1} << 30));
+    if (bytes >= (uint64_t{1} << 20))
+        return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (uint64_t{1} << 20));
+    return fmt::format("{} KiB", bytes / 1024);
+}
+
 std::optional<std::string> describe_full_place(const std::vector<WritePlace> &places) {
     for (const auto &place : places) {
         auto free = free_bytes(place.path);

@@ -28,6 +28,9 @@ constexpr uint64_t kFullBelowBytes = 4u << 20;
 // (nullopt if it cannot be asked).
 std::optional<uint64_t> free_bytes(const std::filesystem::path &path);
 
+// "1.5 GiB", "133.0 MiB", "12 KiB": sizes in messages and listings.
+std::string human_size(uint64_t bytes);
+
 // The one-line explanation for the first place whose filesystem is full,
 // or nullopt if none is.
 std::optional<std::string> describe_full_place(const std::vector<WritePlace> &places);

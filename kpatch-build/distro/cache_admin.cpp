@@ -1,5 +1,6 @@
 #include "kpatch-build/distro/cache_admin.h"
 
+#include "kpatch-build/disk_space.h"
 #include "kpatch-build/distro/cache_use.h"
 #include "kpatch-build/text_file.h"
 #include "kpatch-build/tree_lock.h"
@@ -130,14 +131,6 @@ uint64_t disk_usage(const fs::path &path) {
          it.increment(ec))
         total += blocks(it->path());
     return total;
-}
-
-std::string human_size(uint64_t bytes) {
-    if (bytes >= (uint64_t{1} << 30))
-        return fmt::format("{:.1f} GiB", static_cast<double>(bytes) / (uint64_t{1} << 30));
-    if (bytes >= (uint64_t{1} << 20))
-        return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (uint64_t{1} << 20));
-    return fmt::format("{} KiB", bytes / 1024);
 }
 
 CacheContents read_cache(const fs::path &cache_dir) {

@@ -48,9 +48,6 @@ struct CacheContents {
 // Disk usage of a file tree (allocated blocks, symlinks not followed).
 uint64_t disk_usage(const std::filesystem::path &path);
 
-// "1.5 GiB", "133.0 MiB", "12 KiB".
-std::string human_size(uint64_t bytes);
-
 CacheContents read_cache(const std::filesystem::path &cache_dir);
 
 // The lines kpatch-build --cache-list prints.

@@ -15,10 +15,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string gib(uint64_t bytes) {
-    return fmt::format("{:.1f} GiB", static_cast<double>(bytes) / (1u << 30));
-}
-
 std::string versions_text(const std::vector<ArchivePackage> &versions) {
     std::vector<std::string> list;
     for (const auto &v : versions)
@@ -141,7 +137,7 @@ std::vector<fs::path> PackageCache::provide(const std::vector<PackageRef> &packa
             throw Error("not enough space for the packages of {} in {}: they need {} (download "
                         "and unpacked), {} is free; free some space (kpatch-build "
                         "--cache-prune) or set KPP_CACHE_DIR to a larger filesystem",
-                        release, dir_.string(), gib(needed), gib(*free));
+                        release, dir_.string(), human_size(needed), human_size(*free));
         for (const auto &package : missing)
             if (!cached(package.name, package.version))
                 fetch(package);

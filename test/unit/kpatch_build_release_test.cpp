@@ -5,6 +5,7 @@
 // and apt-cache programs on PATH stand in for the network; the packages are
 // real .debs made with dpkg-deb.
 #include "kpatch-build/changed_objects.h"
+#include "kpatch-build/disk_space.h"
 #include "kpatch-build/distro/cache_admin.h"
 #include "kpatch-build/distro/cache_use.h"
 #include "kpatch-build/distro/distro.h"

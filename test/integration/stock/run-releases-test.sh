@@ -8,7 +8,8 @@
 # image .deb, never installed), behaviour changed and restored
 # (run-stock-test.sh). Then both releases must be listed side by side in
 # `kpatch-build --cache-list`, each with its own prepared tree, and each
-# module must carry its own release's vermagic.
+# module must carry its own release's vermagic; and the older release builds
+# again with apt-cache and apt-get unusable (offline from the cache).
 #
 # Usage: run-releases-test.sh KPATCH_BUILD NAME [--workdir DIR]
 set -euo pipefail
@@ -40,6 +41,18 @@ for rel in "$older" "$installed"; do
 	[ "$got" = "$want" ] || die "vermagic of the $rel module is '$got', its kernel's modules have '$want'"
 	echo "$KPP_PROG: $rel: module loaded, checked and unloaded in its own kernel; vermagic '$got'"
 done
+
+# Cached now: building for the older release again must not ask the archive
+# (apt-cache and apt-get that fail come first on PATH).
+mkdir -p "$workdir/no-apt"
+for tool in apt-cache apt-get; do
+	printf '#!/bin/sh\necho "%s called: the cached release needs no archive" >&2\nexit 1\n' "$tool" >"$workdir/no-apt/$tool"
+	chmod +x "$workdir/no-apt/$tool"
+done
+PATH=$workdir/no-apt:$PATH "$kpatch_build" -a "$older" -n "${module}_offline" -o "$workdir" \
+	"$integration/patches/$name"/*.patch >"$workdir/offline.log" 2>&1 ||
+	{ cat "$workdir/offline.log" >&2; die "kpatch-build -a $older failed without the archive"; }
+echo "$KPP_PROG: $older built again from the cache alone (apt-cache and apt-get not usable)"
 
 "$kpatch_build" --cache-list | tee "$workdir/cache-list.txt"
 for rel in "$older" "$installed"; do
