@@ -21,9 +21,13 @@ class Arch {
     // the instruction encoding adds to the addend.
     virtual int64_t target_offset(const elf::Section &sec, const elf::Relocation &rel) const = 0;
 
-    // Whether the function starts with an ftrace call (__fentry__):
-    // ftrace is how the kernel redirects it, so without one it cannot be patched.
-    virtual bool has_ftrace_hook(const elf::Symbol &func) const = 0;
+    // Whether the function has the hook ftrace redirects it through
+    // (x86_64: a call to __fentry__ at entry; arm64: NOPs at entry that
+    // __patchable_function_entries of obj lists): without one it cannot be
+    // patched.
+    virtual bool has_ftrace_hook(const elf::Object &obj, const elf::Symbol &func) const = 0;
+    // Why a function lacks that hook, for the refusal.
+    virtual std::string_view missing_ftrace_hook() const = 0;
 
     // Whether the entries of a table of code sites must never be copied
     // into a patch module: tables that tell the module loader to take
@@ -41,14 +45,25 @@ class Arch {
     // rather than an address the code takes.
     virtual bool is_branch(const elf::Section &text, const elf::Relocation &rel) const = 0;
 
+    // Whether a symbol only marks where code or data starts for
+    // disassemblers (arm64's $x and $d): never copied into the output.
+    virtual bool is_mapping_symbol(const elf::Symbol &sym) const = 0;
+
     // The relocation type for a 64-bit absolute address (metadata tables).
     virtual uint32_t absolute64() const = 0;
     // Whether a relocation type is PC-relative.
     virtual bool is_pc_relative(uint32_t type) const = 0;
 
     // The implementation for an object's machine; throws kpp::Error naming
-    // the file when the machine is not supported.
+    // the file, its machine and the supported ones when it is not supported.
     static const Arch &for_object(const elf::Object &obj);
 };
+
+// The implementations (arch_*.cpp); for_object() picks one (arch.cpp).
+const Arch &x86_64_arch();
+const Arch &aarch64_arch();
+
+// The name of an ELF machine (EM_*), as the kernel's ARCH would say it.
+std::string machine_name(uint16_t machine);
 
 } // namespace kpp::diff

@@ -1,25 +1,14 @@
 // x86_64: instruction details the diff engine depends on.
 #include "create-diff-object/arch.h"
-#include "libkpp/error.h"
+#include "create-diff-object/source_location.h"
 
 #include <algorithm>
-#include <array>
 
 namespace kpp::diff {
 namespace {
 
 using elf::Relocation;
 using elf::Section;
-
-// Helpers whose (file, line) or (line) arguments change whenever an edit
-// earlier in the file moves them, without any change in behaviour.
-constexpr std::array kLineTakingCalls = {
-    std::string_view("__might_sleep"),          std::string_view("___might_sleep"),
-    std::string_view("__might_fault"),          std::string_view("__might_resched"),
-    std::string_view("__cant_sleep"),           std::string_view("__cant_migrate"),
-    std::string_view("__warn_printk"),          std::string_view("warn_slowpath_fmt"),
-    std::string_view("lockdep_rcu_suspicious"), std::string_view("__kasan_report"),
-};
 
 // How many immediate bytes follow the 32-bit displacement of a
 // RIP-relative operand whose ModRM byte sits just before the displacement.
@@ -59,24 +48,11 @@ int immediate_after_displacement(const std::vector<uint8_t> &code, uint64_t disp
     }
 }
 
-bool names_source_location(const Relocation &r) {
-    std::string_view name = r.sym->name;
-    if (name.find("__func__") != std::string_view::npos)
-        return true;
-    return std::find(kLineTakingCalls.begin(), kLineTakingCalls.end(), name) !=
-           kLineTakingCalls.end();
-}
-
 // Whether the call around [from, from + window) takes a source location:
 // a helper known to take a line, or __func__ passed next to the line.
 bool calls_line_taking_helper(const Section &text, uint64_t from, uint64_t window) {
-    if (!text.rela)
-        return false;
     uint64_t begin = from > 32 ? from - 32 : 0;
-    for (const Relocation &r : text.rela->relocs)
-        if (r.offset >= begin && r.offset <= from + window && names_source_location(r))
-            return true;
-    return false;
+    return refers_to_source_location(text, begin, from + window);
 }
 
 // Is [begin, end) inside the imm32 of "mov $imm32, %esi/%edx/%ecx" that is
@@ -125,7 +101,7 @@ class X86_64 final : public Arch {
         return static_cast<int64_t>(static_cast<uint64_t>(rel.addend) + bias);
     }
 
-    bool has_ftrace_hook(const elf::Symbol &func) const override {
+    bool has_ftrace_hook(const elf::Object &, const elf::Symbol &func) const override {
         if (!func.sec || !func.sec->rela)
             return false;
         // "call __fentry__" (e8 rel32) at entry, or right after ENDBR64;
@@ -139,6 +115,10 @@ class X86_64 final : public Arch {
             if (r.offset == call + 1 && r.sym->name == "__fentry__")
                 return true;
         return false;
+    }
+
+    std::string_view missing_ftrace_hook() const override {
+        return "no call to __fentry__: notrace, or built without -mfentry";
     }
 
     // objtool --ibt lists in .ibt_endbr_seal the ENDBRs of functions whose
@@ -190,6 +170,8 @@ class X86_64 final : public Arch {
         return at >= 2 && code[at - 2] == 0x0f && (code[at - 1] & 0xf0) == 0x80;
     }
 
+    bool is_mapping_symbol(const elf::Symbol &) const override { return false; }
+
     uint32_t absolute64() const override { return R_X86_64_64; }
 
     bool is_pc_relative(uint32_t type) const override {
@@ -199,11 +181,9 @@ class X86_64 final : public Arch {
 
 } // namespace
 
-const Arch &Arch::for_object(const elf::Object &obj) {
-    static const X86_64 x86_64;
-    if (obj.machine == EM_X86_64)
-        return x86_64;
-    throw Error("{}: machine {} is not supported (supported: x86_64)", obj.path, obj.machine);
+const Arch &x86_64_arch() {
+    static const X86_64 arch;
+    return arch;
 }
 
 } // namespace kpp::diff

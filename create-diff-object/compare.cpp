@@ -3,65 +3,24 @@
 // cannot take.
 #include "create-diff-object/names.h"
 #include "create-diff-object/passes.h"
+#include "create-diff-object/same_target.h"
 #include "create-diff-object/sections.h"
 #include "create-diff-object/special_sections.h"
 #include "libkpp/error.h"
 #include "libkpp/log.h"
 
-#include <cstring>
-
 namespace kpp::diff {
 namespace {
 
-std::string_view string_at(const Section &sec, int64_t offset) {
-    if (offset < 0 || static_cast<uint64_t>(offset) >= sec.data.size())
-        return {};
-    const char *p = reinterpret_cast<const char *>(sec.data.data()) + offset;
-    return {p, strnlen(p, sec.data.size() - offset)};
-}
-
-// Do two relocations point at the same thing, the patched one through the
-// correlation? String literals are compared by content, since merging and
-// reordering moves them.
-bool same_target(const Context &ctx, const Section &orig_sec, const Relocation &a,
-                 const Section &patched_sec, const Relocation &b) {
-    const Symbol *sa = a.sym, *sb = b.sym;
-    if (sa->is_section() && sb->is_section() && sa->sec && sb->sec && is_string_section(*sa->sec) &&
-        is_string_section(*sb->sec)) {
-        return string_at(*sa->sec, ctx.arch.target_offset(orig_sec, a)) ==
-               string_at(*sb->sec, ctx.arch.target_offset(patched_sec, b));
-    }
-    // A section symbol stands for the function or object at its target
-    // (init code of several functions shares .init.text, so the offsets
-    // move when one of them changes).
-    Target ta = resolve_target(ctx, orig_sec, a);
-    Target tb = resolve_target(ctx, patched_sec, b);
-    if (!ta.sym->is_section() || !tb.sym->is_section()) {
-        if (ta.offset != tb.offset)
-            return false;
-        sa = ta.sym;
-        sb = tb.sym;
-    } else if (a.addend != b.addend) {
-        return false;
-    }
-    if (sb->twin == sa)
-        return true;
-    // Per-call-site statics are never correlated: the same macro at the
-    // same place makes one of the same name.
-    if (is_special_static(sa->name) && is_special_static(sb->name))
-        return special_static_key(sa->name) == special_static_key(sb->name);
-    // Undefined externals have no twin; compare names.
-    return sa->name == sb->name && !sa->sec && !sb->sec;
-}
-
 // Empty when the relocations are the same; otherwise what differs first.
-std::string relocation_difference(const Context &ctx, const Section &orig, const Section &patched) {
+std::string relocation_difference(Context &ctx, const Section &orig, const Section &patched,
+                                  TargetComparison &cmp) {
     static const std::vector<Relocation> none;
     const auto &a = orig.rela ? orig.rela->relocs : none;
     const auto &b = patched.rela ? patched.rela->relocs : none;
     for (size_t i = 0; i < std::min(a.size(), b.size()); i++) {
         if (a[i].offset != b[i].offset || a[i].type != b[i].type ||
-            !same_target(ctx, orig, a[i], patched, b[i]))
+            !same_target(ctx, orig, a[i], patched, b[i], cmp))
             return fmt::format("relocation at +{:#x} now refers to {}{:+#x} (was {}{:+#x})",
                                b[i].offset, b[i].sym->name, b[i].addend, a[i].sym->name,
                                a[i].addend);
@@ -92,12 +51,16 @@ Status compare_section(Context &ctx, Section &sec) {
         ctx.why_changed[&sec] = fmt::format("size {} (was {})", sec.size(), orig->size());
         return Status::Changed;
     }
-    std::string relocs = relocation_difference(ctx, *orig, sec);
+    TargetComparison cmp;
+    std::string relocs = relocation_difference(ctx, *orig, sec, cmp);
     bool same_bytes = sec.hdr.sh_type == SHT_NOBITS || sec.data == orig->data;
-    if (same_bytes && relocs.empty())
-        return Status::Same;
-    if (relocs.empty() && sec.is_text() && ctx.arch.differs_only_in_line_numbers(*orig, sec)) {
-        ctx.line_only.push_back(sec.owner ? sec.owner->name : sec.name);
+    bool line_only_bytes =
+        !same_bytes && sec.is_text() && ctx.arch.differs_only_in_line_numbers(*orig, sec);
+    if (relocs.empty() && (same_bytes || line_only_bytes)) {
+        // Only source line numbers moved: in __LINE__ immediates, or in
+        // strings the compiler built with them ("file.c:8493").
+        if (line_only_bytes || cmp.line_numbers_moved)
+            ctx.line_only.push_back(sec.owner ? sec.owner->name : sec.name);
         return Status::Same;
     }
     ctx.why_changed[&sec] = same_bytes ? relocs : byte_difference(*orig, sec);
@@ -109,8 +72,6 @@ std::string describe(const Section &sec) {
     return sec.owner ? sec.owner->name + " (section " + sec.name + ")" : "section " + sec.name;
 }
 
-// Changes to data the running kernel already holds cannot be applied: the
-// kernel keeps using its copy, and other code depends on its layout.
 // Init code that changed only where it inlines a function this patch
 // replaces: its copy has already run, and the function itself is patched.
 // Known only from DWARF; without it the change is refused.
@@ -125,20 +86,76 @@ std::string init_change_from_inlining(Context &ctx, const Section &sec) {
     return {};
 }
 
-void refuse_unsafe(Context &ctx, const Section &sec) {
+bool parent_is_module(const Context &ctx) {
+    return ctx.options.parent_name != "vmlinux";
+}
+
+// The part of the reason that says where an inlined copy comes from.
+std::string because_of_inlining(Context &ctx, const Section &sec) {
+    std::string why = init_change_from_inlining(ctx, sec);
+    return why.empty() ? std::string() : " (it changed because " + why + ")";
+}
+
+void refuse_init_change(Context &ctx, const Section &sec) {
+    if (std::string why = init_change_from_inlining(ctx, sec); !why.empty()) {
+        log::warn("{}: {} changed only because {}, which the patch replaces; init code "
+                  "has already run, so it is left as it is",
+                  ctx.object_name, describe(sec), why);
+        ctx.init_changed_by_inlining.push_back(why);
+        return;
+    }
+    throw Refusal("{}: {} changed, but init code has already run in the running kernel; "
+                  "make the change outside __init code",
+                  ctx.object_name, describe(sec));
+}
+
+// __meminit code ran at boot and, with CONFIG_MEMORY_HOTPLUG, runs again
+// when memory is added, from the copy the kernel kept: an inlined old copy
+// would run again, and the code itself is notrace.
+void refuse_meminit_change(Context &ctx, const Section &sec) {
+    throw Refusal("{}: {} changed{}; __meminit code runs at boot and, with "
+                  "CONFIG_MEMORY_HOTPLUG, again whenever memory is added, and it is notrace "
+                  "(no __fentry__ call), so the running kernel cannot be redirected to the new "
+                  "version; make the change in a function it calls, not inlined into it",
+                  ctx.object_name, describe(sec), because_of_inlining(ctx, sec));
+}
+
+// vmlinux never runs its exit code (built-in code is never unloaded) and
+// frees .exit.text after boot. A module runs it when it is unloaded: a
+// function there with an ftrace hook and a section of its own is patched
+// like any other (include.cpp); __exit functions are notrace.
+void check_exit_change(Context &ctx, Section &sec) {
+    if (!parent_is_module(ctx)) {
+        log::warn("{}: {} changed, but vmlinux never runs its exit code and frees it after "
+                  "boot; nothing to patch",
+                  ctx.object_name, describe(sec));
+        sec.status = Status::Same;
+        return;
+    }
+    if (sec.is_text() && sec.owner && sec.owner->is_func() && ctx.arch.has_ftrace_hook(*sec.owner))
+        return;
+    throw Refusal("{}: {} changed{}; {} runs its exit code when the module is unloaded, and "
+                  "__exit code is notrace (no __fentry__ call), so the running module cannot be "
+                  "redirected to the new version; make the change in a function it calls, not "
+                  "inlined into it",
+                  ctx.object_name, describe(sec), because_of_inlining(ctx, sec),
+                  ctx.options.parent_name);
+}
+
+// Changes to data the running kernel already holds cannot be applied: the
+// kernel keeps using its copy, and other code depends on its layout.
+void refuse_unsafe(Context &ctx, Section &sec) {
     if (sec.status != Status::Changed)
         return;
-    if (is_init_section(sec)) {
-        if (std::string why = init_change_from_inlining(ctx, sec); !why.empty()) {
-            log::warn("{}: {} changed only because {}, which the patch replaces; init code "
-                      "has already run, so it is left as it is",
-                      ctx.object_name, describe(sec), why);
-            ctx.init_changed_by_inlining.push_back(why);
-            return;
-        }
-        throw Refusal("{}: {} changed, but init code has already run in the running kernel; "
-                      "make the change outside __init code",
-                      ctx.object_name, describe(sec));
+    switch (section_life(sec)) {
+    case SectionLife::Init:
+        return refuse_init_change(ctx, sec);
+    case SectionLife::MemInit:
+        return refuse_meminit_change(ctx, sec);
+    case SectionLife::Exit:
+        return check_exit_change(ctx, sec);
+    case SectionLife::Resident:
+        break;
     }
     if (!sec.is_text() && sec.is_alloc()) {
         throw Refusal("{}: data {} changed (initial value or layout); a live patch cannot "
@@ -164,20 +181,24 @@ void mark_ignored_functions(Context &ctx) {
 }
 
 // KPATCH_IGNORE_SECTION(".name"): the table holds pointers to the names.
+// kpatch's own macros fill .kpatch.ignore.sections; patches written for
+// kpatch are honoured the same way.
 void mark_ignored_sections(Context &ctx) {
-    Section *table = ctx.patched->find_section(".kpatchpp.ignore.sections");
-    if (!table || !table->rela)
-        return;
-    for (const Relocation &r : table->rela->relocs) {
-        if (!r.sym->sec)
+    for (const char *table_name : {".kpatchpp.ignore.sections", ".kpatch.ignore.sections"}) {
+        Section *table = ctx.patched->find_section(table_name);
+        if (!table || !table->rela)
             continue;
-        std::string name(string_at(*r.sym->sec, ctx.arch.target_offset(*table, r)));
-        Section *target = ctx.patched->find_section(name);
-        if (!target)
-            throw Error("{}: KPATCH_IGNORE_SECTION names {}, which this object does not have",
-                        ctx.object_name, name);
-        target->status = target->twin ? Status::Same : Status::New;
-        ctx.ignored.push_back("section " + name);
+        for (const Relocation &r : table->rela->relocs) {
+            if (!r.sym->sec)
+                continue;
+            std::string name(string_at(*r.sym->sec, ctx.arch.target_offset(*table, r)));
+            Section *target = ctx.patched->find_section(name);
+            if (!target)
+                throw Error("{}: KPATCH_IGNORE_SECTION names {}, which this object does not have",
+                            ctx.object_name, name);
+            target->status = target->twin ? Status::Same : Status::New;
+            ctx.ignored.push_back("section " + name);
+        }
     }
 }
 

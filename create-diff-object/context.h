@@ -49,6 +49,11 @@ struct Context {
     std::optional<DwarfFacts> orig_dwarf, patched_dwarf;
     std::vector<std::string> init_changed_by_inlining;
 
+    // Offsets of each section of either object that a relocation points
+    // at, filled on first use (same_target.cpp).
+    std::unordered_map<const Section *, std::vector<int64_t>> entry_points;
+    bool entry_points_ready = false;
+
     // What differs in each changed section, for the report.
     std::unordered_map<const Section *, std::string> why_changed;
 

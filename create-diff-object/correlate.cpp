@@ -1,6 +1,7 @@
 // Pass: correlate. Pair every section and symbol of the patched object with
 // its counterpart in the original (twin), and bind .cold/.part pieces to the
 // function they belong to.
+#include "create-diff-object/lost_statics.h"
 #include "create-diff-object/names.h"
 #include "create-diff-object/passes.h"
 #include "create-diff-object/sections.h"
@@ -192,8 +193,8 @@ void correlate_sections(Context &ctx) {
         if (sec->owner && sec->owner->twin && sec->owner->twin->sec &&
             sec->owner->twin->sec->owner == sec->owner->twin)
             twin = sec->owner->twin->sec;
-        else if (sec->owner && is_special_static(sec->owner->name))
-            continue; // a per-call-site object's section: always new
+        else if (ctx.special_static_sections.contains(sec))
+            continue; // a per-call-site object's or a compiler constant's section: always new
         else if (Section *same = ctx.orig->find_section(sec->name); same && !same->twin)
             twin = same;
         else if (auto it = orig_by_stable.find(stable_name(sec->name));
@@ -218,6 +219,7 @@ void correlate(Context &ctx) {
     bind_children(*ctx.patched);
     correlate_symbols(ctx);
     correlate_sections(ctx);
+    refuse_lost_static_locals(ctx);
 }
 
 } // namespace kpp::diff

@@ -96,10 +96,12 @@ Result diff_objects(const Options &options) {
         timed("read original", [&] { return read_kernel_object(options.orig_path, "original"); });
     auto patched =
         timed("read patched", [&] { return read_kernel_object(options.patched_path, "patched"); });
+    Arch::for_object(*orig);
     const Arch &arch = Arch::for_object(*patched);
     if (orig->machine != patched->machine)
-        throw Error("{} and {} are built for different machines", options.orig_path,
-                    options.patched_path);
+        throw Error("{} ({}) and {} ({}) are built for different machines", options.orig_path,
+                    machine_name(orig->machine), options.patched_path,
+                    machine_name(patched->machine));
     KernelSymbols kernel =
         timed("read parent symbols", [&] { return KernelSymbols::load(options.parent_symtab); });
     ExportedSymbols exported = ExportedSymbols::load(options.symvers_path);

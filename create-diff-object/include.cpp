@@ -26,7 +26,7 @@ void include_function(Context &ctx, Symbol *func, std::string why) {
 
 // Whether what a relocation points at must travel with the patch.
 bool needs_copy(const Context &ctx, const Symbol &target, const Section &sec) {
-    if (is_string_section(sec) || ctx.special_static_sections.contains(&sec) ||
+    if (is_constant_pool(sec) || ctx.special_static_sections.contains(&sec) ||
         is_author_section(sec))
         return true;
     if (!target.is_section())
@@ -68,7 +68,7 @@ void mark(Context &ctx, const Section &from, const Relocation &rel, std::vector<
     }
     // A named object in a shared section (a dynamic debug descriptor in
     // __dyndbg) goes alone; anything else goes as a whole section.
-    bool shared = !target->is_section() && sec->owner != target && !is_string_section(*sec);
+    bool shared = !target->is_section() && sec->owner != target && !is_constant_pool(*sec);
     if (shared) {
         if (!target->include) {
             target->include = true;
@@ -89,16 +89,19 @@ void mark(Context &ctx, const Section &from, const Relocation &rel, std::vector<
 void include_changed(Context &ctx) {
     for (auto &owned : ctx.patched->symbols) {
         Symbol *sym = owned.get();
-        if (!sym->is_func() || !sym->sec || sym->parent || is_init_section(*sym->sec))
+        // compare.cpp refused or set aside every other change outside
+        // resident code, and let through a module's exit function that
+        // has an ftrace hook.
+        if (!sym->is_func() || !sym->sec || sym->parent ||
+            section_life(*sym->sec) == SectionLife::Init ||
+            section_life(*sym->sec) == SectionLife::MemInit)
             continue;
         if (sym->status == Status::Changed) {
-            if (!ctx.arch.has_ftrace_hook(*sym))
-                throw Refusal(
-                    "{}: function {} changed but has no ftrace hook (no call to "
-                    "__fentry__: notrace, or built without -mfentry), so the "
-                    "running kernel cannot be redirected to the new version; patch its callers "
-                    "instead",
-                    ctx.object_name, sym->name);
+            if (!ctx.arch.has_ftrace_hook(*ctx.patched, *sym))
+                throw Refusal("{}: function {} changed but has no ftrace hook ({}), so the "
+                              "running kernel cannot be redirected to the new version; patch its "
+                              "callers instead",
+                              ctx.object_name, sym->name, ctx.arch.missing_ftrace_hook());
             auto why = ctx.why_changed.find(sym->sec);
             std::string reason = why != ctx.why_changed.end() ? why->second : "changed";
             if (std::string callee = changed_inlined_callee(ctx, sym->name); !callee.empty())

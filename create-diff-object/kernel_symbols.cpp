@@ -248,15 +248,27 @@ ExportedSymbols ExportedSymbols::load(const std::string &path) {
     std::ifstream in(path);
     if (!in)
         throw Error("{}: cannot open Module.symvers", path);
-    // crc <tab> symbol <tab> module <tab> export type <tab> namespace
+    // crc <tab> symbol <tab> module <tab> export type <tab> namespace; the
+    // module column names vmlinux for the kernel's own exports.
     for (std::string line; std::getline(in, line);) {
         auto first = line.find('\t');
         if (first == std::string::npos)
             continue;
         auto second = line.find('\t', first + 1);
-        exported.names_.insert(line.substr(first + 1, second - first - 1));
+        std::string name = line.substr(first + 1, second - first - 1);
+        std::string module;
+        if (second != std::string::npos) {
+            auto third = line.find('\t', second + 1);
+            module = line.substr(second + 1, third - second - 1);
+        }
+        exported.exporter_.emplace(std::move(name), std::move(module));
     }
     return exported;
+}
+
+bool ExportedSymbols::linkable_from(std::string_view name, std::string_view parent) const {
+    auto it = exporter_.find(std::string(name));
+    return it != exporter_.end() && (parent == "vmlinux" || it->second != parent);
 }
 
 } // namespace kpp::diff

@@ -87,15 +87,20 @@ class FileGroups {
     std::unordered_map<const elf::Symbol *, size_t> file_of_;
 };
 
-// Module.symvers: the symbols any module may link against directly.
+// Module.symvers: the exported symbols and who exports them.
 class ExportedSymbols {
   public:
     static ExportedSymbols load(const std::string &path);
-    bool contains(std::string_view name) const { return names_.contains(std::string(name)); }
-    bool empty() const { return names_.empty(); }
+    bool empty() const { return exporter_.empty(); }
+    // Whether a patch module may link against `name` without a livepatch
+    // relocation: exported by vmlinux, or by a module other than `parent`.
+    // A symbol the parent module exports itself is reached like its other
+    // symbols (.klp.sym.PARENT.NAME), so the patch module neither depends
+    // on the parent nor needs it loaded first.
+    bool linkable_from(std::string_view name, std::string_view parent) const;
 
   private:
-    std::unordered_set<std::string> names_;
+    std::unordered_map<std::string, std::string> exporter_; // symbol -> "vmlinux" or module
 };
 
 } // namespace kpp::diff

@@ -43,6 +43,7 @@ class OutputBuilder {
         place_sections();
         place_symbols();
         copy_relocations();
+        link_ordered_sections();
         add_patch_table();
     }
 
@@ -136,7 +137,8 @@ class OutputBuilder {
                 file_symbol_->shndx = SHN_ABS;
                 continue;
             }
-            if (in.is_section() || in.is_file() || !in.sec || in.name.empty())
+            if (in.is_section() || in.is_file() || !in.sec || in.name.empty() ||
+                ctx_.arch.is_mapping_symbol(in))
                 continue;
             auto where = placed(*in.sec, static_cast<int64_t>(in.value));
             if (!where)
@@ -159,9 +161,13 @@ class OutputBuilder {
     // module loader cannot resolve it.
     std::string kernel_name(const Symbol &in, const std::string &user) {
         if (!in.sec) {
-            bool plain = ctx_.exported->empty() || ctx_.exported->contains(in.name) ||
-                         !ctx_.kernel->find(in.name, false, 0);
-            return plain ? in.name : klp_name(in.name, 0);
+            // ThinLTO renames promoted statics per build (foo.llvm.<hash>):
+            // the original object's name is the running kernel's.
+            const std::string &name = in.twin ? in.twin->name : in.name;
+            bool plain = ctx_.exported->empty() ||
+                         ctx_.exported->linkable_from(name, ctx_.options.parent_name) ||
+                         !ctx_.kernel->find(name, false, 0);
+            return plain ? name : klp_name(name, 0);
         }
         if (!in.twin)
             throw Error("{}: {} refers to {}, which is new but was not included (internal "
@@ -176,7 +182,7 @@ class OutputBuilder {
                               ctx_.object_name, user, name, ctx_.options.parent_name);
             return klp_name(name, pos->sympos);
         }
-        if (ctx_.exported->empty() || ctx_.exported->contains(name))
+        if (ctx_.exported->empty() || ctx_.exported->linkable_from(name, ctx_.options.parent_name))
             return name;
         return klp_name(name, 0);
     }
@@ -272,6 +278,26 @@ class OutputBuilder {
                 std::stable_sort(
                     sec->relocs.begin(), sec->relocs.end(),
                     [](const Relocation &a, const Relocation &b) { return a.offset < b.offset; });
+    }
+
+    // An SHF_LINK_ORDER section (arm64's __patchable_function_entries)
+    // names the code section it describes: its copy names that section's
+    // copy, else the code its first kept entry points at. ld refuses to
+    // merge such sections with ordered ones of the same name (the patch
+    // module's own) when one has no link.
+    void link_ordered_sections() {
+        for (auto &[in, pieces] : pieces_) {
+            if (!(in->hdr.sh_flags & SHF_LINK_ORDER))
+                continue;
+            Section *out = pieces.front().out;
+            auto linked = in->link ? pieces_.find(in->link) : pieces_.end();
+            if (linked != pieces_.end())
+                out->link = linked->second.front().out;
+            else if (out->rela && !out->rela->relocs.empty() && out->rela->relocs.front().sym->sec)
+                out->link = out->rela->relocs.front().sym->sec;
+            else
+                out->hdr.sh_flags &= ~SHF_LINK_ORDER;
+        }
     }
 
     uint64_t add_string(Section *strings, const std::string &s) {

@@ -22,9 +22,20 @@ bool is_string_section(const elf::Section &sec) {
     return (sec.hdr.sh_flags & SHF_STRINGS) != 0;
 }
 
-bool is_init_section(const elf::Section &sec) {
-    return starts_with_any(sec.name, {".init.", ".exit.", ".meminit.", ".ref.text"}) &&
-           sec.name != ".init.data..ro_after_init";
+bool is_constant_pool(const elf::Section &sec) {
+    return (sec.hdr.sh_flags & SHF_MERGE) != 0 && sec.is_alloc();
+}
+
+SectionLife section_life(const elf::Section &sec) {
+    if (sec.name == ".init.data..ro_after_init")
+        return SectionLife::Resident;
+    if (starts_with_any(sec.name, {".init."}))
+        return SectionLife::Init;
+    if (starts_with_any(sec.name, {".meminit."}))
+        return SectionLife::MemInit;
+    if (starts_with_any(sec.name, {".exit."}))
+        return SectionLife::Exit;
+    return SectionLife::Resident;
 }
 
 bool is_ignored_section(const elf::Section &sec) {
@@ -43,9 +54,12 @@ bool is_author_section(const elf::Section &sec) {
 
 std::unordered_set<const elf::Section *> special_static_sections(const elf::Object &obj) {
     std::unordered_set<const elf::Section *> all_special, mixed;
-    // UBSAN's per-check source locations and type descriptors.
+    // Data the compiler made without a symbol (GCC's UBSAN check data in
+    // .data..Lubsan_data3, clang's .data..L__unnamed_1 and switch tables in
+    // .rodata..Lswitch.table.FUNC).
     for (const auto &sec : obj.sections)
-        if (sec->name.starts_with(".data..Lubsan") || sec->name.starts_with(".rodata..Lubsan"))
+        if (std::string_view data = data_name_of_section(sec->name);
+            !data.empty() && is_special_static(data))
             all_special.insert(sec.get());
     for (const auto &sym : obj.symbols) {
         if (!sym->sec || sym->is_section())

@@ -9,8 +9,26 @@ namespace kpp::diff {
 
 // Merged string literals: compared and copied by content.
 bool is_string_section(const elf::Section &sec);
-// Code and data used only while the kernel or module starts or exits.
-bool is_init_section(const elf::Section &sec);
+// Sections the linker merges by content (string literals, and constants of
+// a fixed size in .rodata.cst16 and the like): nothing in the running
+// kernel can be found at a known place in them, so what a patch uses of
+// them is compared by value and copied.
+bool is_constant_pool(const elf::Section &sec);
+
+// When the running kernel runs a section's code and keeps its contents, as
+// the kernel's linker script (include/asm-generic/vmlinux.lds.h,
+// arch/x86/kernel/vmlinux.lds.S) and the module loader place them.
+enum class SectionLife {
+    Resident, // kept as long as the kernel or module: .text, .ref.text, .data, .ref.data
+    Init,     // .init.*: runs while the kernel or module starts, then is freed
+    // .meminit.*: kept and rerun on memory hotplug with CONFIG_MEMORY_HOTPLUG,
+    // otherwise init code
+    MemInit,
+    // .exit.*: a module's runs when the module is unloaded; vmlinux never
+    // runs its own (built-in code is never unloaded) and frees it after boot
+    Exit,
+};
+SectionLife section_life(const elf::Section &sec);
 // Sections that play no part in what the patched code does at run time
 // (notes, debug info, export tables, initcall lists): never compared.
 bool is_ignored_section(const elf::Section &sec);

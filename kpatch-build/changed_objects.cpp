@@ -1,5 +1,7 @@
 #include "kpatch-build/changed_objects.h"
 
+#include "kpatch-build/uncompiled_source.h"
+
 #include <algorithm>
 #include <fmt/format.h>
 #include <memory>
@@ -39,6 +41,13 @@ ObjectSelection select_objects(const std::vector<TouchedFile> &touched,
             objects.insert(object);
             selection.explanations.push_back(fmt::format("{}: builds {}", file.path, object));
             continue;
+        }
+        if (is_compiled_source(file.path) && lookup.uncompiled) {
+            if (auto reason = lookup.uncompiled(file.path)) {
+                selection.uncompiled.push_back(*reason);
+                selection.explanations.push_back(*reason);
+                continue;
+            }
         }
         auto users = lookup.objects_using(file.path);
         if (users && !users->empty()) {
@@ -84,13 +93,17 @@ ObjectSelection select_objects(const std::vector<TouchedFile> &touched, const fs
     return select_objects(touched, cmd_file_lookup(root, load_index));
 }
 
-ObjectLookup built_tree_lookup(const fs::path &root) {
+ObjectLookup built_tree_lookup(const fs::path &root, const std::string &config_text) {
     auto index = std::make_shared<std::optional<KbuildIndex>>();
-    return cmd_file_lookup(root, [index, root]() -> const KbuildIndex & {
+    ObjectLookup lookup = cmd_file_lookup(root, [index, root]() -> const KbuildIndex & {
         if (!*index)
             *index = KbuildIndex::scan(root);
         return **index;
     });
+    lookup.uncompiled = [root, config_text](const std::string &source) {
+        return uncompiled_source_reason(root, source, config_text);
+    };
+    return lookup;
 }
 
 } // namespace kpp::build

@@ -4,6 +4,7 @@
 #include "libkpp/error.h"
 
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -66,18 +67,22 @@ std::string macros_header_text(const std::string &header, bool for_core) {
     return text + header.substr(split);
 }
 
-fs::path install_macros_header(const fs::path &kernel_dir, bool for_core) {
-    fs::path header = find_module_template() / "kpatchpp-macros.h";
-    if (!fs::is_regular_file(header))
-        throw Error("{} not found: the patch module template is incomplete", header.string());
-    fs::path destination = kernel_dir / kMacrosHeaderInTree;
-    if (!fs::is_directory(destination.parent_path()))
-        throw Error("{} is not a directory: {} does not look like a kernel source tree",
-                    destination.parent_path().string(), kernel_dir.string());
-    write_text_file_atomically(destination, macros_header_text(read_text_file(header), for_core));
-    fs::permissions(destination, fs::perms::owner_read | fs::perms::owner_write |
-                                     fs::perms::group_read | fs::perms::others_read);
-    return destination;
+void install_patch_headers(const fs::path &kernel_dir, bool for_core) {
+    if (!fs::is_directory(kernel_dir / "include/linux"))
+        throw Error("{} has no include/linux/: it does not look like a kernel source tree",
+                    kernel_dir.string());
+    for (const PatchHeader &header : kPatchHeaders) {
+        fs::path source = find_module_template() / header.template_file;
+        if (!fs::is_regular_file(source))
+            throw Error("{} not found: the patch module template is incomplete", source.string());
+        std::string text = read_text_file(source);
+        if (std::string_view(header.in_tree) == kMacrosHeaderInTree)
+            text = macros_header_text(text, for_core);
+        fs::path destination = kernel_dir / header.in_tree;
+        write_text_file_atomically(destination, text);
+        fs::permissions(destination, fs::perms::owner_read | fs::perms::owner_write |
+                                         fs::perms::group_read | fs::perms::others_read);
+    }
 }
 
 } // namespace kpp::build

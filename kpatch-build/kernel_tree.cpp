@@ -1,6 +1,6 @@
 #include "kpatch-build/kernel_tree.h"
 
-#include "kpatch-build/stock_kernel.h"
+#include "kpatch-build/distro/stock_kernel.h"
 #include "libkpp/error.h"
 
 namespace kpp::build {

@@ -9,11 +9,16 @@
 #include "kpatch-build/progress.h"
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace kpp::build {
+
+namespace distro {
+class CacheUse;
+}
 
 // A distribution kernel's prepared tree has no objects: these say what its
 // binaries are made of.
@@ -23,6 +28,8 @@ struct StockTree {
     std::filesystem::path header_deps;   // cached dependency scan (header_deps.h)
     std::filesystem::path debug_modules; // modules with symbols, by path
     std::string debug_module_suffix;     // ".ko" or ".ko.debug"
+    // The cache entries this run reads, held in use until it ends (cache_use.h).
+    std::vector<std::shared_ptr<distro::CacheUse>> cache_uses;
 };
 
 struct KernelTree {

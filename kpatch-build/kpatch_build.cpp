@@ -6,6 +6,7 @@
 #include "kpatch-build/diff_report.h"
 #include "kpatch-build/diff_stage.h"
 #include "kpatch-build/disk_space.h"
+#include "kpatch-build/distro/stock_kernel.h"
 #include "kpatch-build/interrupt.h"
 #include "kpatch-build/kbuild_config.h"
 #include "kpatch-build/kbuild_outputs.h"
@@ -19,7 +20,6 @@
 #include "kpatch-build/original_objects.h"
 #include "kpatch-build/patch_apply.h"
 #include "kpatch-build/progress.h"
-#include "kpatch-build/stock_kernel.h"
 #include "kpatch-build/tree_guard.h"
 #include "kpatch-build/tree_lock.h"
 #include "kpatch-build/tree_match.h"
@@ -63,7 +63,7 @@ struct Plan {
     std::optional<ParentIndex> parents;
     SigningPlan signing;
     // A module for kpatch.ko (kmod/core) rather than the livepatch core. The
-    // object builds need to know too: see install_macros_header().
+    // object builds need to know too: see install_patch_headers().
     bool core = false;
 };
 
@@ -131,6 +131,17 @@ std::vector<DiffJob> assign_parents(ObjectSelection &selection, const ParentInde
     return jobs;
 }
 
+// Touched sources this configuration does not compile change nothing: alone,
+// they end the run with the reason; beside other files, they are named.
+void refuse_only_uncompiled(const ObjectSelection &selection) {
+    if (selection.uncompiled.empty())
+        return;
+    if (selection.objects.empty() && !selection.whole_tree)
+        throw NoChange("{}", fmt::join(selection.uncompiled, "; "));
+    for (const auto &line : selection.uncompiled)
+        log::info("{}", line);
+}
+
 Plan make_plan(const Options &options, const WorkDir &work, const Progress &progress) {
     Plan plan;
     progress.stage("checking the kernel tree");
@@ -162,9 +173,11 @@ Plan make_plan(const Options &options, const WorkDir &work, const Progress &prog
 
     progress.stage("finding the objects the patches change");
     plan.selection = select_objects(
-        plan.touched, plan.kernel.stock ? stock_object_lookup(plan.kernel, options.jobs,
-                                                              work.path(), work.log(), progress)
-                                        : built_tree_lookup(plan.build.root));
+        plan.touched,
+        plan.kernel.stock
+            ? stock_object_lookup(plan.kernel, options.jobs, work.path(), work.log(), progress)
+            : built_tree_lookup(plan.build.root, read_config_file(plan.kernel.config)));
+    refuse_only_uncompiled(plan.selection);
     for (const auto &line : plan.selection.explanations) {
         if (plan.selection.whole_tree)
             log::info("{}", line); // the user should see why everything is rebuilt
@@ -226,9 +239,11 @@ void build_both_versions(const Options &options, const Plan &plan, const WorkDir
     guard.protect_all(touched_paths(plan.touched));
     // Patches include <linux/kpatchpp-macros.h> (callbacks, ...): it is in
     // the tree for both builds; the kernel guard removes it again.
-    kernel_guard.protect(kMacrosHeaderInTree);
+    for (const PatchHeader &header : kPatchHeaders)
+        kernel_guard.protect(header.in_tree);
     log::debug("protected {} files of {}", guard.protected_count(), plan.build.root.string());
-    log::debug("installed {}{}", install_macros_header(plan.kernel.source_dir, plan.core).string(),
+    install_patch_headers(plan.kernel.source_dir, plan.core);
+    log::debug("installed the patch headers in {}{}", plan.kernel.source_dir.string(),
                plan.core ? " (KPP_CORE)" : "");
 
     ObjectBuildRequest request{plan.selection.objects, options.targets, options.jobs};

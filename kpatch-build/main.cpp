@@ -1,4 +1,6 @@
 // kpatch-build: turn a kernel source patch into a livepatch module.
+#include "kpatch-build/distro/cache_admin.h"
+#include "kpatch-build/distro/release_cache.h"
 #include "kpatch-build/interrupt.h"
 #include "kpatch-build/kpatch_build.h"
 #include "kpatch-build/options.h"
@@ -14,6 +16,15 @@ int main(int argc, char **argv) {
     interrupt::install_handlers();
     try {
         CommandLine command_line = parse_command_line({argv + 1, argv + argc});
+        if (command_line.action == Action::ListCache || command_line.action == Action::PruneCache) {
+            auto lines =
+                command_line.action == Action::ListCache
+                    ? distro::cache_listing(default_cache_dir())
+                    : distro::prune_cache(default_cache_dir(), command_line.options.cache_prune);
+            for (const auto &line : lines)
+                std::printf("%s\n", line.c_str());
+            return kpp::kExitOk;
+        }
         if (command_line.action != Action::Build) {
             std::printf("%s\n", command_line.text.c_str());
             return kpp::kExitOk;

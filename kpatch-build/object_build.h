@@ -43,7 +43,7 @@ std::string object_kcflags();
 // The make command line: every object is its own goal, compiled with
 // -ffunction-sections -fdata-sections so that the diff can compare and pick
 // single functions and data. Nothing else goes into KCFLAGS (besides the
-// user's KCFLAGS): see install_macros_header() in data_dir.h.
+// user's KCFLAGS): see install_patch_headers() in data_dir.h.
 std::vector<std::string> object_make_command(const BuildTree &tree,
                                              const ObjectBuildRequest &request);
 

@@ -40,6 +40,8 @@ po::options_description visible_options(Options &o) {
         ("oot-module-src", po::value(&o.oot_module_src)->value_name("DIR"), "... whose built source is DIR (make M=DIR)")
         ("sign-key", po::value(&o.sign_key)->value_name("KEY"), "sign NAME.ko with this private key (file or pkcs11: URI) ...")
         ("sign-cert", po::value(&o.sign_cert)->value_name("CERT"), "... and this X.509 certificate, using SRC/scripts/sign-file")
+        ("cache-list", "list the cached distribution kernels (prepared releases, downloaded packages) with their sizes")
+        ("cache-prune", po::value(&o.cache_prune)->multitoken()->value_name("REL...|unused|all"), "remove these releases from the cache with the packages only they used; unused: packages no release uses; all: everything")
         ("version", "print the version")
         ("help,h", "print this help");
     // clang-format on
@@ -106,6 +108,14 @@ CommandLine parse_command_line(const std::vector<std::string> &args) {
     if (vm.count("version")) {
         result.action = Action::ShowVersion;
         result.text = std::string("kpatch-build (kpatch++) ") + KPP_VERSION;
+        return result;
+    }
+    if (vm.count("cache-list") || vm.count("cache-prune")) {
+        if (vm.count("cache-list") && vm.count("cache-prune"))
+            throw Error("--cache-list and --cache-prune go alone: give one");
+        if (!o.patches.empty())
+            throw Error("--cache-list and --cache-prune take no patch (see --help)");
+        result.action = vm.count("cache-list") ? Action::ListCache : Action::PruneCache;
         return result;
     }
     check_options(vm, o);

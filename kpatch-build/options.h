@@ -22,13 +22,16 @@ struct Options {
     bool core = false;                // --core: a patch module for kpatch.ko (kmod/core)
     bool skip_cleanup = false;        // keep the work dir
     bool skip_compiler_check = false;
-    std::string oot_module;     // an out-of-tree module's .ko ...
-    std::string oot_module_src; // ... and its source directory (built with M=)
-    std::string sign_key;       // --sign-key: sign NAME.ko with this key ...
-    std::string sign_cert;      // --sign-cert: ... and this X.509 certificate
+    std::string oot_module;               // an out-of-tree module's .ko ...
+    std::string oot_module_src;           // ... and its source directory (built with M=)
+    std::string sign_key;                 // --sign-key: sign NAME.ko with this key ...
+    std::string sign_cert;                // --sign-cert: ... and this X.509 certificate
+    std::vector<std::string> cache_prune; // --cache-prune: releases, "unused" or "all"
 };
 
-enum class Action { Build, ShowHelp, ShowVersion };
+// ListCache and PruneCache work on the cache of distribution kernels
+// (distro/cache_admin.h) and take no patch.
+enum class Action { Build, ShowHelp, ShowVersion, ListCache, PruneCache };
 
 struct CommandLine {
     Action action = Action::Build;

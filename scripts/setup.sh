@@ -19,6 +19,8 @@ packages=(
 	qemu-system-x86 busybox-static
 	# inspect objects in tests
 	binutils elfutils
+	# arm64 objects for the diff's unit tests (the gcc 12 that builds Debian's arm64 kernel)
+	gcc-aarch64-linux-gnu
 	# hardening: libFuzzer targets and the ASan+UBSan build (scripts/test-hardening.sh)
 	clang libclang-rt-14-dev
 	# packaging: .deb/.rpm, installed into a debootstrap root (scripts/package.sh)

@@ -30,6 +30,11 @@
  *	KPATCH_FORCE_UNSAFE(fn)      fn's activeness check may be skipped
  *	KPATCH_IGNORE_FUNCTION(fn)   changes to fn are not patched
  *	KPATCH_IGNORE_SECTION(".s")  changes to section ".s" are not patched
+ *	KPATCH_IGNORE_STATIC("var")  static local variable var may start from a
+ *	                             fresh copy (its initial value) when the
+ *	                             patch moves it where the diff cannot pair
+ *	                             it with the running kernel's copy; without
+ *	                             this, that is refused
  *
  * Shadow variables: call the kernel's klp_shadow_*() API (declared in
  * <linux/livepatch.h>, included below) from a file that includes this
@@ -144,6 +149,9 @@ struct kpp_void_callback {
 #define KPP_IGNORE_SECTION(name)					\
 	static const char *__UNIQUE_ID(kpp_ignore_sec_) __used		\
 		__section(".kpatchpp.ignore.sections") __aligned(8) = (name)
+#define KPP_IGNORE_STATIC(name)						\
+	static const char *__UNIQUE_ID(kpp_ignore_static_) __used	\
+		__section(".kpatchpp.ignore.statics") __aligned(8) = (name)
 
 /*
  * kpatch.ko's shadow variables (kmod/core/shadow.c). These declarations
@@ -184,5 +192,6 @@ void kpp_shadow_free_all(unsigned long id, kpp_shadow_dtor_t dtor);
 #define KPATCH_FORCE_UNSAFE(fn)		KPP_FORCE_UNSAFE(fn)
 #define KPATCH_IGNORE_FUNCTION(fn)	KPP_IGNORE_FUNCTION(fn)
 #define KPATCH_IGNORE_SECTION(name)	KPP_IGNORE_SECTION(name)
+#define KPATCH_IGNORE_STATIC(name)	KPP_IGNORE_STATIC(name)
 
 #endif /* _KPATCHPP_MACROS_H */

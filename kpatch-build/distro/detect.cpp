@@ -83,7 +83,8 @@ OsRelease parse_os_release(std::string_view text) {
 }
 
 std::unique_ptr<Distro> detect(const fs::path &root,
-                               std::shared_ptr<const PackageDatabase> packages) {
+                               std::shared_ptr<const PackageDatabase> packages,
+                               std::shared_ptr<const PackageCache> cache) {
     fs::path file = root / "etc/os-release";
     if (!fs::exists(file))
         file = root / "usr/lib/os-release";
@@ -99,7 +100,7 @@ std::unique_ptr<Distro> detect(const fs::path &root,
     if (os.id == "ubuntu")
         return ubuntu(root, packages ? packages : dpkg_database());
     if (os.id == "debian")
-        return debian(root, packages ? packages : dpkg_database());
+        return debian(root, packages ? packages : dpkg_database(), std::move(cache));
     if (is_like(os, {"fedora", "rhel", "centos"}))
         return fedora(root, packages ? packages : rpm_database());
     throw Error("kpatch-build without -s knows Debian, Ubuntu and Fedora/RHEL, not '{}' ({}); "

@@ -21,6 +21,9 @@
 
 namespace kpp::build::distro {
 
+class CacheUse;
+class PackageCache;
+
 // The installed packages of the machine.
 class PackageDatabase {
   public:
@@ -52,6 +55,10 @@ struct StockKernel {
     std::string debug_module_suffix;     // ".ko", or ".ko.debug" (Fedora)
     std::filesystem::path headers;       // include/generated/, Module.symvers
     std::filesystem::path symvers;
+    // Pieces that are not installed come from kpatch-build's package cache
+    // (package_cache.h): their unpacked roots, held in use for the run.
+    std::vector<std::filesystem::path> cached_packages;
+    std::vector<std::shared_ptr<CacheUse>> cache_uses;
 };
 
 class Distro {
@@ -73,13 +80,17 @@ OsRelease parse_os_release(std::string_view text);
 
 // From ROOT/etc/os-release (or ROOT/usr/lib/os-release). Throws kpp::Error
 // for a distribution without rules, naming it. `packages` may be null: the
-// distribution's own package manager is used then.
+// distribution's own package manager is used then. With a `cache`, pieces
+// that are not installed are fetched into it (Debian only so far);
+// without, each is an error naming the package to install.
 std::unique_ptr<Distro> detect(const std::filesystem::path &root,
-                               std::shared_ptr<const PackageDatabase> packages = nullptr);
+                               std::shared_ptr<const PackageDatabase> packages = nullptr,
+                               std::shared_ptr<const PackageCache> cache = nullptr);
 
 // The rules of each distribution, for tests and for detect().
 std::unique_ptr<Distro> debian(std::filesystem::path root,
-                               std::shared_ptr<const PackageDatabase> packages);
+                               std::shared_ptr<const PackageDatabase> packages,
+                               std::shared_ptr<const PackageCache> cache = nullptr);
 std::unique_ptr<Distro> ubuntu(std::filesystem::path root,
                                std::shared_ptr<const PackageDatabase> packages);
 // source_dirs: where to look for kernel-VERSION-RELEASE.src.rpm (default:

@@ -76,6 +76,27 @@ void Object::reindex() {
             symbol_by_name_.emplace(sym->name, sym.get());
 }
 
+namespace {
+
+// arm64's alternatives put their replacement instructions in subsection 1
+// of the function's own section, after its last instruction and outside its
+// symbol: a function that starts a text section and is its only function
+// or object still owns it, replacements included.
+void bind_lone_functions(Object &obj) {
+    std::unordered_map<Section *, std::vector<Symbol *>> named;
+    for (auto &sym : obj.symbols)
+        if (sym->sec && !sym->sec->owner && (sym->is_func() || sym->is_object()))
+            named[sym->sec].push_back(sym.get());
+    for (auto &[sec, syms] : named) {
+        Symbol *only = syms.size() == 1 ? syms.front() : nullptr;
+        if (only && only->is_func() && sec->is_text() && only->value <= 16 &&
+            only->value + only->size <= sec->size())
+            sec->owner = only;
+    }
+}
+
+} // namespace
+
 void bind_sections_to_symbols(Object &obj) {
     for (auto &owned : obj.symbols) {
         Symbol *sym = owned.get();
@@ -94,6 +115,7 @@ void bind_sections_to_symbols(Object &obj) {
         if ((sym->is_func() || sym->is_object()) && fills && !sym->sec->owner)
             sym->sec->owner = sym;
     }
+    bind_lone_functions(obj);
 }
 
 } // namespace kpp::elf

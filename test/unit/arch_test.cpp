@@ -39,7 +39,7 @@ TEST_F(ArchX86, RipRelativeDataAccessPointsAtTheVariable) {
 }
 
 TEST_F(ArchX86, FunctionWithFentryCallHasFtraceHook) {
-    EXPECT_TRUE(arch.has_ftrace_hook(*obj->find_symbol("bump")));
+    EXPECT_TRUE(arch.has_ftrace_hook(*obj, *obj->find_symbol("bump")));
 }
 
 TEST_F(ArchX86, HugeAddendWrapsInsteadOfOverflowing) {

@@ -118,11 +118,33 @@ TEST_F(Malformed, TruncatedInsideSectionData) {
     expect_clean_error(copy_with("cut.o", bytes.substr(0, eh.e_shoff + eh.e_shentsize * 2)));
 }
 
+// A machine the diff has no Arch for: the message names it and the
+// supported ones.
 TEST_F(Malformed, WrongMachine) {
     std::string bytes = read_file(good);
-    uint16_t aarch64 = EM_AARCH64;
-    std::memcpy(bytes.data() + offsetof(Elf64_Ehdr, e_machine), &aarch64, 2);
-    expect_clean_error(copy_with("aarch64.o", bytes));
+    uint16_t ppc64 = EM_PPC64;
+    std::memcpy(bytes.data() + offsetof(Elf64_Ehdr, e_machine), &ppc64, 2);
+    std::filesystem::path bad = copy_with("ppc64.o", bytes);
+    expect_clean_error(bad);
+    for (RunResult r : {tool(bad, good), tool(good, bad)}) {
+        EXPECT_EQ(r.status, 2) << r.err;
+        EXPECT_NE(r.err.find("machine ppc64 is not supported (supported: x86_64, aarch64)"),
+                  std::string::npos)
+            << r.err;
+    }
+}
+
+// Two supported machines, but not the same one.
+TEST_F(Malformed, MachinesDiffer) {
+    std::filesystem::path arm64 =
+        compile(dir, "arm64", "mal", kSource, {}, &kAarch64KernelFlags, kAarch64Compiler);
+    RunResult r = tool(good, arm64);
+    ASSERT_TRUE(r.exited);
+    EXPECT_EQ(r.status, 2) << r.err;
+    EXPECT_NE(r.err.find("(x86_64) and " + arm64.string() +
+                         " (aarch64) are built for different machines"),
+              std::string::npos)
+        << r.err;
 }
 
 TEST_F(Malformed, NotElf) {

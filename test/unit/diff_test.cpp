@@ -318,6 +318,46 @@ TEST_F(Diff, RefusesFunctionBuiltWithoutPg) {
     expect_refusal([&] { diff::diff_objects(o); }, {"raw"});
 }
 
+// A module's function calling a function its own module exports: the patch
+// reaches it through a livepatch symbol of that module (no dependency on the
+// module, so the patch loads before it); an export of another module or of
+// vmlinux stays a plain symbol the module loader resolves.
+TEST_F(Diff, OwnModuleExportsAreLivepatchSymbolsOthersArePlain) {
+    const std::string orig_src =
+        "__attribute__((noinline)) int shared_helper(int a) { return a + 3; }\n"
+        "int user(int a) { return shared_helper(a) + 1; }\n";
+    std::string patched_src = orig_src;
+    patched_src.replace(patched_src.find("+ 1"), 3, "+ 2");
+    orig = compile(dir, "orig", "mod", orig_src);
+    patched = compile(dir, "patched", "mod", patched_src);
+    auto call_target = [&](const std::string &exporter) {
+        std::filesystem::path symvers = dir / ("symvers." + exporter);
+        kpp::testing::write_file(symvers, "0x12345678\tshared_helper\t" + exporter +
+                                              "\tEXPORT_SYMBOL_GPL\t\n");
+        diff::Options o;
+        o.orig_path = orig.string();
+        o.patched_path = patched.string();
+        o.parent_name = "foomod";
+        o.parent_symtab = symtab_of(dir, orig).string();
+        o.symvers_path = symvers.string();
+        o.patch_name = "test_unit";
+        o.output_path = (dir / ("out." + exporter + ".o")).string();
+        o.sizes = corpus_sizes();
+        diff::Result r = diff::diff_objects(o);
+        EXPECT_TRUE(has_function(r, "user"));
+        EXPECT_FALSE(has_function(r, "shared_helper"));
+        auto out = elf::Object::read(o.output_path);
+        std::vector<std::string> names = targets(*out, ".text.user");
+        std::erase_if(names, [](const std::string &n) {
+            return n.find("shared_helper") == std::string::npos;
+        });
+        return names;
+    };
+    EXPECT_EQ(call_target("foomod"), std::vector<std::string>{".klp.sym.foomod.shared_helper,0"});
+    EXPECT_EQ(call_target("othermod"), std::vector<std::string>{"shared_helper"});
+    EXPECT_EQ(call_target("vmlinux"), std::vector<std::string>{"shared_helper"});
+}
+
 TEST_F(Diff, UnchangedDataWithChangedUserIsReferencedNotCopied) {
     diff::Result r = diff("int limit = 1;\nint get_limit(void) { return limit; }\n",
                           "int limit = 1;\nint get_limit(void) { return limit + 1; }\n");
@@ -444,6 +484,25 @@ TEST_F(Diff, IgnoreMarkersHideFunctionAndSectionChanges) {
     edited.replace(edited.find("return counter"), 14, "return counter * 2");
     edited += kIgnoreMarkers;
     diff::Result r = diff(kIgnorable, edited);
+    EXPECT_TRUE(has_function(r, "reader"));
+    EXPECT_FALSE(has_function(r, "helper"));
+    std::string ignored = r.report["ignored"].dump();
+    EXPECT_NE(ignored.find("helper"), std::string::npos) << ignored;
+    EXPECT_NE(ignored.find(".data.tunable"), std::string::npos) << ignored;
+}
+
+// A patch written for kpatch: kpatch's macros fill .kpatch.ignore.* instead.
+TEST_F(Diff, KpatchIgnoreSectionNamesAreHonouredToo) {
+    std::string edited = kIgnorable;
+    edited.replace(edited.find("= 1"), 3, "= 2");
+    edited.replace(edited.find("x + 1"), 5, "x + 9");
+    edited.replace(edited.find("return counter"), 14, "return counter * 2");
+    std::string markers = kIgnoreMarkers;
+    for (std::string from : {".kpatchpp.ignore.functions", ".kpatchpp.ignore.sections"})
+        markers.replace(markers.find(from), from.size(),
+                        ".kpatch." + from.substr(std::string(".kpatchpp.").size()));
+    ASSERT_EQ(markers.find(".kpatchpp."), std::string::npos) << markers;
+    diff::Result r = diff(kIgnorable, edited + markers);
     EXPECT_TRUE(has_function(r, "reader"));
     EXPECT_FALSE(has_function(r, "helper"));
     std::string ignored = r.report["ignored"].dump();

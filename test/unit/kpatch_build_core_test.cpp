@@ -23,7 +23,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using kpp::build::convert_for_core;
-using kpp::build::install_macros_header;
+using kpp::build::install_patch_headers;
 using kpp::build::kMacrosHeaderInTree;
 using kpp::build::macros_header_text;
 using kpp::build::VmlinuxText;
@@ -95,7 +95,7 @@ const std::vector<std::string> kPlainFlags = {"-O2", "-fno-pic", "-Wall", "-Werr
 
 fs::path build_user(const TempDir &dir, bool livepatch, bool for_core) {
     write_stub_kernel_headers(dir, livepatch);
-    install_macros_header(dir.path(), for_core);
+    install_patch_headers(dir.path(), for_core);
     return kpp::testing::compile(dir, "obj", "user", kShadowUser,
                                  {"-I" + (dir / "include").string()}, &kPlainFlags);
 }
@@ -126,6 +126,46 @@ TEST(KpatchBuildCore, InstalledHeaderMapsKlpShadowToKppShadowForTheCore) {
 TEST(KpatchBuildCore, InstalledHeaderWorksWithoutLivepatchDeclarations) {
     TempDir dir;
     EXPECT_EQ(shadow_calls(build_user(dir, false, true)), prefixed("kpp_shadow_"));
+}
+
+// A patch written for kpatch: `#include "kpatch-macros.h"` (found through
+// the kernel's -I include, where kpatch-build installs it) and a callback
+// taking kpatch's `patch_object *` compile, and the callback lands in the
+// section the template reads. The compiler.h stub has the kernel's
+// definitions of what the annotations use.
+TEST(KpatchBuildCore, KpatchMacrosHeaderCompilesKpatchStyleCallbacks) {
+    TempDir dir;
+    write_stub_kernel_headers(dir, true);
+    kpp::testing::write_file(
+        dir / "include/linux/compiler.h",
+        "#define ___PASTE(a, b) a##b\n"
+        "#define __PASTE(a, b) ___PASTE(a, b)\n"
+        "#define __UNIQUE_ID(p) __PASTE(__PASTE(__UNIQUE_ID_, p), __COUNTER__)\n"
+        "#define __section(s) __attribute__((__section__(s)))\n"
+        "#define __used __attribute__((__used__))\n"
+        "#define __aligned(x) __attribute__((__aligned__(x)))\n"
+        "#define __maybe_unused __attribute__((__unused__))\n");
+    install_patch_headers(dir.path(), false);
+    for (const auto &header : kpp::build::kPatchHeaders)
+        EXPECT_TRUE(fs::is_regular_file(dir / header.in_tree)) << header.in_tree;
+    const std::string source = "#include \"kpatch-macros.h\"\n"
+                               "struct klp_object { const char *name; };\n"
+                               "static int pre(patch_object *obj) { return obj->name != 0; }\n"
+                               "KPATCH_PRE_PATCH_CALLBACK(pre);\n";
+    fs::path obj = kpp::testing::compile(dir, "obj", "kpatch_user", source,
+                                         {"-I" + (dir / "include").string()}, &kPlainFlags);
+    auto model = kpp::elf::Object::read(obj.string());
+    const kpp::elf::Section *table = model->find_section(".kpatchpp.callbacks.pre_patch");
+    ASSERT_NE(table, nullptr);
+    ASSERT_NE(table->rela, nullptr);
+    ASSERT_FALSE(table->rela->relocs.empty());
+    // The entry's first field points at the callback (through its own
+    // symbol or its section's, as gcc chooses for a static function).
+    const kpp::elf::Symbol *pre = model->find_symbol("pre");
+    ASSERT_NE(pre, nullptr);
+    const auto &fn = table->rela->relocs.front();
+    EXPECT_EQ(fn.offset, 0u);
+    EXPECT_EQ(fn.sym->sec, pre->sec) << fn.sym->name;
 }
 
 class CoreConvert : public ::testing::Test {

@@ -99,8 +99,14 @@ TEST(KpatchBuildDistro, DebianUnsignedImageCountsAndMustMatchToo) {
     DebianMachine m;
     m.packages->installed.erase("linux-image-6.1.0-56-cloud-amd64");
     m.packages->installed["linux-image-6.1.0-56-cloud-amd64-unsigned"] = "6.1.191-1";
+    // The image is what the machine boots: its version is the build, and
+    // (without a package cache) the other pieces must be installed at it.
     std::string error = error_of([&] { m.locate(); });
-    EXPECT_NE(error.find("linux-image-6.1.0-56-cloud-amd64-unsigned is version 6.1.191-1"),
+    EXPECT_NE(error.find("linux-headers-6.1.0-56-cloud-amd64 is version 6.1.192-2 but "
+                         "linux-image-6.1.0-56-cloud-amd64-unsigned is 6.1.191-1"),
+              std::string::npos)
+        << error;
+    EXPECT_NE(error.find("install linux-headers-6.1.0-56-cloud-amd64 version 6.1.191-1"),
               std::string::npos)
         << error;
     m.packages->installed.erase("linux-image-6.1.0-56-cloud-amd64-unsigned");

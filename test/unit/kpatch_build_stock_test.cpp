@@ -6,8 +6,8 @@
 #include "kpatch-build/header_deps.h"
 #include "kpatch-build/object_parents.h"
 #include "kpatch-build/original_objects.h"
-#include "kpatch-build/release_cache.h"
-#include "kpatch-build/stock_kernel.h"
+#include "kpatch-build/distro/release_cache.h"
+#include "kpatch-build/distro/stock_kernel.h"
 #include "kpatch_build_test_util.h"
 #include "libkpp/error.h"
 

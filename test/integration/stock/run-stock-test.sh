@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # integration.stock.NAME: build patches/NAME with `kpatch-build -a REL` (no
 # -s: the Debian fast path, no kernel build) for the installed Debian stock
-# kernel, boot that exact kernel (/boot/vmlinuz-REL) under QEMU TCG, and run
+# kernel (or, with --release REL, any release the archive has: its image is
+# then downloaded and unpacked, never installed; stock-lib.sh), boot that
+# exact kernel (/boot/vmlinuz-REL) under QEMU TCG, and run
 # guest/patch-test.sh: patches/NAME/check.sh before loading, while loaded
 # (enabled=1, transition=0, functions listed) and after unloading.
 # The stock modules named in patches/NAME/modules (paths under
 # /lib/modules/REL/kernel) go into the initramfs with their dependencies.
 #
-# Usage: run-stock-test.sh KPATCH_BUILD NAME [--workdir DIR]
+# Usage: run-stock-test.sh KPATCH_BUILD NAME [--release REL] [--workdir DIR]
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -19,10 +21,11 @@ KPP_PROG=run-stock-test
 # shellcheck source=stock-lib.sh
 . "$here/stock-lib.sh"
 
-# build_patch KPATCH_BUILD REL DIR MODULE: MODULE.ko in $workdir, timed.
+# build_patch KPATCH_BUILD REL DIR MODULE: MODULE.ko in $workdir, timed;
+# kpatch-build's output also in $workdir/build.log.
 build_patch() {
 	local kpatch_build=$1 rel=$2 dir=$3 module=$4 start=$SECONDS
-	"$kpatch_build" -a "$rel" -n "$module" -o "$workdir" "$dir"/*.patch
+	"$kpatch_build" -a "$rel" -n "$module" -o "$workdir" "$dir"/*.patch 2>&1 | tee "$workdir/build.log"
 	echo "run-stock-test: kpatch-build -a $rel took $((SECONDS - start)) s"
 }
 
@@ -45,14 +48,18 @@ stage_modules() {
 }
 
 main() {
-	[ $# -ge 2 ] || die "usage: run-stock-test.sh KPATCH_BUILD NAME [--workdir DIR]"
-	local kpatch_build=$1 name=$2 rel dir module modules image
+	[ $# -ge 2 ] || die "usage: run-stock-test.sh KPATCH_BUILD NAME [--release REL] [--workdir DIR]"
+	local kpatch_build=$1 name=$2 rel= dir module modules image
 	shift 2
+	if [ "${1:-}" = --release ]; then
+		rel=$2
+		shift 2
+	fi
 	parse_workdir_args "$@"
 	dir=$integration/patches/$name
 	[ -f "$dir/check.sh" ] || die "$dir/check.sh missing: not a patch test"
 	module=$(echo "livepatch-stock-$name" | tr - _)
-	rel=$(stock_release)
+	[ -n "$rel" ] || rel=$(stock_release)
 	build_patch "$kpatch_build" "$rel" "$dir" "$module"
 	echo "$module" >"$workdir/patch-name"
 	stage_modules "$rel" "$dir"

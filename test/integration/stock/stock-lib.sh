@@ -17,9 +17,69 @@ stock_release() {
 	echo "$rel"
 }
 
+# older_archived_release: a cloud release older than the installed one that
+# the archive still has with its source: the newest linux-image-REL-cloud-amd64
+# (from the local apt lists) whose version is below the installed
+# linux-source-6.1's and for which the archive has linux-source-6.1 at that
+# version. Looked up, never written down.
+older_archived_release() {
+	local installed sources names pkg version best= best_version=
+	installed=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null) ||
+		die "linux-source-6.1 is not installed; run scripts/setup.sh"
+	sources=$(apt-cache madison linux-source-6.1 | awk '{print $3}')
+	mapfile -t names < <(apt-cache pkgnames linux-image-6.1.0- | grep -E '^linux-image-6\.1\.0-[0-9]+-cloud-amd64$')
+	[ ${#names[@]} -gt 0 ] || die "no linux-image-6.1.0-*-cloud-amd64 in the apt lists (apt-get update?)"
+	while read -r pkg version; do
+		grep -qxF "$version" <<<"$sources" || continue
+		dpkg --compare-versions "$version" lt "$installed" || continue
+		if [ -z "$best" ] || dpkg --compare-versions "$version" gt "$best_version"; then
+			best=${pkg#linux-image-} best_version=$version
+		fi
+	done < <(apt-cache show "${names[@]}" 2>/dev/null |
+		awk '/^Package: /{p=$2} /^Version: /{print p, $2}')
+	[ -n "$best" ] ||
+		die "the archive has no cloud release older than $installed with its linux-source-6.1 (apt-get update?)"
+	echo "$best"
+}
+
+# stock_is_installed REL: whether linux-image-REL is installed.
+stock_is_installed() {
+	dpkg-query -W -f='${db:Status-Status}' "linux-image-$1" 2>/dev/null | grep -qx installed
+}
+
+# unpacked_stock_image REL: a directory holding boot/vmlinuz-REL and
+# lib/modules/REL of linux-image-REL as the archive has it, downloaded
+# (apt-get download, never installed) and unpacked once into
+# ~/.cache/kpatchpp/images/REL (KPP_CACHE_DIR if set; beside kpatch-build's
+# own cache entries, which it does not touch).
+unpacked_stock_image() {
+	local rel=$1 cache=${KPP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kpatchpp} dir tmp
+	dir=$cache/images/$rel
+	if [ ! -f "$dir/boot/vmlinuz-$rel" ]; then
+		tmp=$cache/images/.$rel.$$
+		rm -rf "$tmp" && mkdir -p "$tmp"
+		(cd "$tmp" && apt-get -q download "linux-image-$rel") >&2 ||
+			die "apt-get download linux-image-$rel failed"
+		dpkg-deb -x "$tmp"/linux-image-"$rel"_*.deb "$tmp/root"
+		# modules.dep is made by the package's postinst; make it here.
+		depmod -b "$tmp/root" "$rel"
+		rm -rf "$dir"
+		mv "$tmp/root" "$dir"
+		rm -rf "$tmp"
+	fi
+	echo "$dir"
+}
+
+# stock_root REL: the prefix of REL's boot/ and lib/modules/: "" (the
+# system's) when installed, else the unpacked image.
+stock_root() {
+	if stock_is_installed "$1"; then echo ""; else unpacked_stock_image "$1"; fi
+}
+
 # stock_kernel_image REL: the bzImage the test boots.
 stock_kernel_image() {
-	local image=/boot/vmlinuz-$1
+	local image
+	image=$(stock_root "$1")/boot/vmlinuz-$1
 	[ -r "$image" ] || die "$image missing or unreadable; run scripts/setup.sh (installs linux-image-$1)"
 	echo "$image"
 }
@@ -29,7 +89,8 @@ stock_kernel_image() {
 # one file a line, in load order (dependencies first). modules.dep lists a
 # module's dependencies transitively, each after the ones that need it.
 stock_module_with_dependencies() {
-	local rel=$1 path=$2 dir=/lib/modules/$1 deps i
+	local rel=$1 path=$2 dir deps i
+	dir=$(stock_root "$rel")/lib/modules/$rel
 	[ -f "$dir/kernel/$path" ] ||
 		die "$dir/kernel/$path missing (compressed or not a module in $rel?)"
 	deps=$(sed -n "s|^kernel/$path: *||p" "$dir/modules.dep")

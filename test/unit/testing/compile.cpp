@@ -28,6 +28,24 @@ const std::vector<std::string> kKernelFlags = {
     "-fno-common",
 };
 
+const std::vector<std::string> kAarch64KernelFlags = {
+    "-O2",
+    "-ffunction-sections",
+    "-fdata-sections",
+    "-fpatchable-function-entry=2",
+    "-mgeneral-regs-only",
+    "-mabi=lp64",
+    "-mbranch-protection=pac-ret+leaf+bti",
+    "-fno-pic",
+    "-mcmodel=small",
+    "-fno-asynchronous-unwind-tables",
+    "-fno-unwind-tables",
+    "-fno-common",
+    "-fno-strict-aliasing",
+    "-fno-omit-frame-pointer",
+    "-fno-optimize-sibling-calls",
+};
+
 TempDir::TempDir() {
     std::string tmpl = (std::filesystem::temp_directory_path() / "kpp-test-XXXXXX").string();
     if (!mkdtemp(tmpl.data()))
@@ -106,10 +124,10 @@ RunResult run(const std::vector<std::string> &argv) {
 std::filesystem::path compile(const TempDir &dir, const std::string &subdir,
                               const std::string &name, const std::string &source,
                               const std::vector<std::string> &extra,
-                              const std::vector<std::string> *flags) {
+                              const std::vector<std::string> *flags, const std::string &compiler) {
     std::filesystem::path where = dir / subdir;
     write_file(where / (name + ".c"), source);
-    std::vector<std::string> argv = {"gcc", "-c"};
+    std::vector<std::string> argv = {compiler, "-c"};
     for (const auto &f : flags ? *flags : kKernelFlags)
         argv.push_back(f);
     for (const auto &f : extra)
@@ -117,8 +135,8 @@ std::filesystem::path compile(const TempDir &dir, const std::string &subdir,
     argv.insert(argv.end(), {name + ".c", "-o", name + ".o"});
     RunResult r = run_in(argv, &where);
     if (!r.exited || r.status != 0)
-        throw std::runtime_error("gcc failed on " + (where / (name + ".c")).string() + ":\n" +
-                                 r.err);
+        throw std::runtime_error(compiler + " failed on " + (where / (name + ".c")).string() +
+                                 ":\n" + r.err);
     return where / (name + ".o");
 }
 

@@ -14,6 +14,12 @@ namespace kpp::testing {
 // (-mfentry needs -pg; gcc 12 accepts all of these together.)
 extern const std::vector<std::string> kKernelFlags;
 
+// The same for arm64 (arch/arm64/Makefile of 6.1 with ftrace, pointer
+// authentication and BTI, as Debian's arm64 kernel is built), compiled by
+// kAarch64Compiler (gcc-aarch64-linux-gnu).
+extern const std::vector<std::string> kAarch64KernelFlags;
+inline constexpr const char *kAarch64Compiler = "aarch64-linux-gnu-gcc";
+
 // A fresh directory under $TMPDIR, removed with everything in it on
 // destruction (unless KPP_TEST_KEEP is set, to look at failures).
 class TempDir {
@@ -41,12 +47,14 @@ RunResult run(const std::vector<std::string> &argv);
 // Writes `source` to DIR/SUBDIR/NAME.c and compiles it, inside DIR/SUBDIR so
 // that the FILE symbol is just "NAME.c" whatever the directory: two builds
 // of the same file into different SUBDIRs correlate. Returns the .o path.
-// `flags` replaces kKernelFlags when given; `extra` is appended.
+// `flags` replaces kKernelFlags when given; `extra` is appended; `compiler`
+// is the gcc to run (a cross compiler for another architecture's objects).
 // Throws std::runtime_error with gcc's messages on failure.
 std::filesystem::path compile(const TempDir &dir, const std::string &subdir,
                               const std::string &name, const std::string &source,
                               const std::vector<std::string> &extra = {},
-                              const std::vector<std::string> *flags = nullptr);
+                              const std::vector<std::string> *flags = nullptr,
+                              const std::string &compiler = "gcc");
 
 // Assembles each (NAME, TEXT) of `sources` as DIR/SUBDIR/NAME.S and links
 // them statically without libc (entry `_text`, no PIE) into DIR/SUBDIR/OUT:

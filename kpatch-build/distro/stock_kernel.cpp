@@ -1,12 +1,14 @@
-#include "kpatch-build/stock_kernel.h"
+#include "kpatch-build/distro/stock_kernel.h"
 
 #include "kpatch-build/compile_units.h"
 #include "kpatch-build/compiler_check.h"
 #include "kpatch-build/distro/distro.h"
+#include "kpatch-build/distro/package_cache.h"
+#include "kpatch-build/distro/release_cache.h"
 #include "kpatch-build/header_deps.h"
 #include "kpatch-build/module_name.h"
-#include "kpatch-build/release_cache.h"
 #include "kpatch-build/text_file.h"
+#include "kpatch-build/uncompiled_source.h"
 #include "libkpp/error.h"
 #include "libkpp/log.h"
 
@@ -43,12 +45,15 @@ std::string compiler_of_version_text(std::string_view version_text) {
 
 KernelTree find_stock_kernel_tree(const Options &options, const Progress &progress) {
     std::string release = options.release.empty() ? distro::running_release() : options.release;
-    auto distro = distro::detect("/");
+    fs::path cache_dir = default_cache_dir();
+    auto packages = std::make_shared<distro::PackageCache>(cache_dir / "packages",
+                                                           distro::apt_archive(), &progress);
+    auto distro = distro::detect("/", nullptr, packages);
     progress.stage(
         fmt::format("finding the packages of the {} kernel {}", distro->name(), release));
     distro::StockKernel stock = distro->locate(release);
     use_kernel_compiler(stock.config);
-    PreparedRelease prepared = prepared_release(stock, default_cache_dir(), options.jobs, progress);
+    PreparedRelease prepared = prepared_release(stock, cache_dir, options.jobs, progress);
     log::info("using the prepared tree {}", prepared.tree.string());
 
     KernelTree kernel;
@@ -59,6 +64,8 @@ KernelTree find_stock_kernel_tree(const Options &options, const Progress &progre
     kernel.make_variables = prepared.make_variables;
     kernel.stock = StockTree{release, prepared.units, prepared.header_deps, stock.debug_modules,
                              stock.debug_module_suffix};
+    kernel.stock->cache_uses = std::move(stock.cache_uses);
+    kernel.stock->cache_uses.push_back(prepared.use);
     return kernel;
 }
 
@@ -72,6 +79,10 @@ ObjectLookup stock_object_lookup(const KernelTree &kernel, unsigned jobs, const 
                            work_dir / "backup-scan",  units->goals()};
     ObjectLookup lookup;
     lookup.builds = [units](const std::string &object) { return units->contains(object); };
+    lookup.uncompiled = [tree = kernel.source_dir, config = read_text_file_or_empty(kernel.config)](
+                            const std::string &source) {
+        return uncompiled_source_reason(tree, source, config);
+    };
     lookup.objects_using = [deps, scan, &progress](const std::string &path) {
         if (!*deps)
             *deps = scan_header_dependencies(scan, progress);

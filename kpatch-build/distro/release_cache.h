@@ -13,6 +13,8 @@
 //   CACHE/releases/REL.<id>/units.tsv       compile units -> vmlinux or module
 //   CACHE/releases/REL.<id>/header-deps.txt header dependency scan (on first need)
 //   CACHE/releases/REL.<id>/release.txt     release and package version (written last)
+//   CACHE/releases/REL.<id>/packages.txt    the cached packages it was made from
+//                                           (package_cache.h), for pruning
 //   CACHE/releases/REL.<id>/prepare.log     every command's output
 //
 // The tree keeps its real path for life: kbuild records absolute paths of
@@ -22,6 +24,7 @@
 // the next preparation removes.
 #pragma once
 
+#include "kpatch-build/distro/cache_use.h"
 #include "kpatch-build/distro/distro.h"
 #include "kpatch-build/progress.h"
 
@@ -45,6 +48,8 @@ struct PreparedRelease {
     // file or SUBLEVEL=0 would get the string right but change
     // LINUX_VERSION_CODE.
     std::vector<std::string> make_variables;
+    // A shared lock on `dir` for as long as the caller keeps it (cache_use.h).
+    std::shared_ptr<distro::CacheUse> use;
 };
 
 // "-j2" and the kernel's compiler come from the caller's environment ($CC).

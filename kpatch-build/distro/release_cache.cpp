@@ -1,4 +1,4 @@
-#include "kpatch-build/release_cache.h"
+#include "kpatch-build/distro/release_cache.h"
 
 #include "kpatch-build/command.h"
 #include "kpatch-build/compile_units.h"
@@ -146,6 +146,10 @@ PreparedRelease prepare(const distro::StockKernel &kernel, const Layout &layout,
     log::info("{} objects make up {} and its modules", index.size(), kernel.release);
 
     interrupt::throw_if_requested();
+    std::string packages;
+    for (const auto &root : kernel.cached_packages)
+        packages += root.filename().string() + "\n";
+    write_text_file_atomically(dir / "packages.txt", packages);
     write_text_file_atomically(dir / "release.txt", release_stamp(kernel));
     publish(layout, dir);
     return prepared;
@@ -183,8 +187,10 @@ std::string release_stamp(const distro::StockKernel &kernel) {
     return fmt::format("{}\n{}\nformat {}\n", kernel.release, kernel.version, kReleaseCacheFormat);
 }
 
-PreparedRelease prepared_release(const distro::StockKernel &kernel, const fs::path &cache_dir,
-                                 unsigned jobs, const Progress &progress) {
+namespace {
+
+PreparedRelease find_or_prepare(const distro::StockKernel &kernel, const fs::path &cache_dir,
+                                unsigned jobs, const Progress &progress) {
     Layout layout{cache_dir / "releases", cache_dir / "releases" / kernel.release};
     if (auto dir = published(layout, kernel))
         return describe(*dir, kernel);
@@ -203,6 +209,20 @@ PreparedRelease prepared_release(const distro::StockKernel &kernel, const fs::pa
         TreeLock old_tree(outdated / "tree");
         fs::remove_all(outdated);
     }
+    return prepared;
+}
+
+} // namespace
+
+PreparedRelease prepared_release(const distro::StockKernel &kernel, const fs::path &cache_dir,
+                                 unsigned jobs, const Progress &progress) {
+    PreparedRelease prepared = find_or_prepare(kernel, cache_dir, jobs, progress);
+    prepared.use = distro::CacheUse::shared(prepared.dir);
+    // A prune that won the race removed it before we held it.
+    if (!fs::is_regular_file(prepared.dir / "release.txt"))
+        throw Error("the prepared tree {} was removed (kpatch-build --cache-prune) just as this "
+                    "run was about to use it; run again",
+                    prepared.dir.string());
     return prepared;
 }
 
