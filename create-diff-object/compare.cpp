@@ -132,7 +132,8 @@ void check_exit_change(Context &ctx, Section &sec) {
         sec.status = Status::Same;
         return;
     }
-    if (sec.is_text() && sec.owner && sec.owner->is_func() && ctx.arch.has_ftrace_hook(*sec.owner))
+    if (sec.is_text() && sec.owner && sec.owner->is_func() &&
+        ctx.arch.has_ftrace_hook(*ctx.patched, *sec.owner))
         return;
     throw Refusal("{}: {} changed{}; {} runs its exit code when the module is unloaded, and "
                   "__exit code is notrace (no __fentry__ call), so the running module cannot be "

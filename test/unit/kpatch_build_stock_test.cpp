@@ -3,11 +3,11 @@
 // lookup that cannot decide, parents from a lookup, the release stamp.
 #include "kpatch-build/changed_objects.h"
 #include "kpatch-build/compile_units.h"
+#include "kpatch-build/distro/release_cache.h"
+#include "kpatch-build/distro/stock_kernel.h"
 #include "kpatch-build/header_deps.h"
 #include "kpatch-build/object_parents.h"
 #include "kpatch-build/original_objects.h"
-#include "kpatch-build/distro/release_cache.h"
-#include "kpatch-build/distro/stock_kernel.h"
 #include "kpatch_build_test_util.h"
 #include "libkpp/error.h"
 
