@@ -87,10 +87,11 @@ done
 # One target at a time, single process, a fresh corpus folder, no time limit
 # deciding anything. Nothing of libFuzzer's that acts on the clock either:
 # no -timeout (its once-a-second alarm alone made two runs of one seed drift
-# apart) and no allocator purge (-purge_allocator_interval, which frees
-# memory back once a second when RSS is high, moving later allocations and
-# so the order of hash tables keyed by pointers). A hang is caught instead
-# by `timeout` around the whole run (an hour), which only fails the step.
+# apart), no allocator purge (-purge_allocator_interval, which frees memory
+# back once a second when RSS is high) and no corpus re-read (-reload, once
+# a second); each moves later allocations, and so the order of hash tables
+# keyed by pointers. A hang is caught instead by `timeout` around the whole
+# run (an hour), which only fails the step.
 if [ "${KPP_SKIP_FUZZ:-0}" != 1 ]; then
 	for target in "${kpp_targets[@]}"; do
 		n=${runs[$target]}
@@ -98,7 +99,7 @@ if [ "${KPP_SKIP_FUZZ:-0}" != 1 ]; then
 		mkdir -p "$work/corpus/$target" "$work/artifacts/$target"
 		start=$SECONDS
 		kpp_fuzzer_cmd "$target"
-		timeout --signal=INT 3600 "${kpp_cmd[@]}" -seed="$seed" -runs="$n" -rss_limit_mb=2048 -timeout=0 -purge_allocator_interval=-1 \
+		timeout --signal=INT 3600 "${kpp_cmd[@]}" -seed="$seed" -runs="$n" -rss_limit_mb=2048 -timeout=0 -purge_allocator_interval=-1 -reload=0 \
 			-max_len=2097152 -print_final_stats=1 -close_fd_mask=2 \
 			-artifact_prefix="$work/artifacts/$target/" \
 			"$work/corpus/$target" "$work/seeds/$target" >"$work/$target.log" 2>&1 || true
