@@ -13,7 +13,9 @@ using elf::Section;
 // How many immediate bytes follow the 32-bit displacement of a
 // RIP-relative operand whose ModRM byte sits just before the displacement.
 int immediate_after_displacement(const std::vector<uint8_t> &code, uint64_t disp_offset) {
-    if (disp_offset < 2)
+    // A relocation past the bytes (of a SHT_NOBITS "text", in a corrupt
+    // object) has no instruction to look at.
+    if (disp_offset < 2 || disp_offset > code.size())
         return 0;
     uint8_t modrm = code[disp_offset - 1];
     if ((modrm & 0xc7) != 0x05) // not mod=00 rm=101 (RIP-relative)

@@ -31,7 +31,7 @@ Target resolve_target(const Context &ctx, const Section &from, const Relocation 
     int64_t offset = ctx.arch.target_offset(from, rel);
     Section *sec = sym->sec;
     if (sec->owner)
-        return {sec->owner, offset - static_cast<int64_t>(sec->owner->value)};
+        return {sec->owner, wrapping_sub(offset, static_cast<int64_t>(sec->owner->value))};
     if (!is_string_section(*sec))
         if (Symbol *inside = symbol_at(ctx, *sec, offset))
             return {inside, offset - static_cast<int64_t>(inside->value)};

@@ -73,6 +73,12 @@ void index_symbols_by_section(Context &ctx);
 // The function or object of sec that covers offset, if any.
 Symbol *symbol_at(const Context &ctx, const Section &sec, int64_t offset);
 
+// a - b as the CPU computes it, wrapping: offsets derive from addends, and a
+// malformed object may hold any addend (signed overflow is undefined).
+inline int64_t wrapping_sub(int64_t a, int64_t b) {
+    return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+}
+
 // What a relocation in `from` really points at: the function or object
 // under a section symbol where there is one, and the offset inside it.
 struct Target {

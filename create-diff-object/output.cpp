@@ -235,18 +235,18 @@ class OutputBuilder {
         // Section symbol: point at the new place, or at the kernel's symbol
         // at that place. The addend keeps its instruction bias.
         int64_t offset = ctx_.arch.target_offset(from, rel);
-        int64_t bias = offset - rel.addend;
+        int64_t bias = wrapping_sub(offset, rel.addend);
         Target target = resolve_target(ctx_, from, rel);
         if (!target.sym->is_section()) {
             auto it = out_symbol_.find(target.sym);
             out.sym =
                 it != out_symbol_.end() ? it->second : kernel_target(from, rel, *target.sym, user);
-            out.addend = target.offset - bias;
+            out.addend = wrapping_sub(target.offset, bias);
             return out;
         }
         if (auto where = placed(*sym->sec, offset)) {
             out.sym = where->first->secsym;
-            out.addend = static_cast<int64_t>(where->second) - bias;
+            out.addend = wrapping_sub(static_cast<int64_t>(where->second), bias);
             return out;
         }
         throw Refusal("{}: {} refers to {}+{:#x}, which has no symbol the running kernel could "

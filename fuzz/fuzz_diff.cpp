@@ -4,8 +4,8 @@
 // pair (low 7 bits, modulo the number of pairs) and which side the input
 // stands for (bit 7 clear: the input is PATCHED and the pair's ORIG.o is the
 // original; set: the input is ORIG and the pair's PATCHED.o the patched
-// one). The run gets what the corpus tests give it: the struct sizes of
-// run-pair.sh with the pair's overrides, `readelf -s --wide` of ORIG.o as
+// one). The run gets what the corpus tests give it: the struct sizes they
+// give the pair's machine with the pair's overrides, `readelf -s --wide` of ORIG.o as
 // the parent's symbols, /dev/null as Module.symvers.
 //
 // diff_objects() must write an object or throw kpp::Error (a refusal, bad
@@ -98,12 +98,25 @@ void set_size(StructSizes &sizes, const std::string &assignment) {
     setup_failed("unknown struct size " + key + " in EXPECT.tsv");
 }
 
-// The sizes run-pair.sh exports, then the pair's own from the env column.
-StructSizes sizes_for(const std::string &env_column) {
+// The sizes test/corpus gives a pair of the machine its ORIG.o is built for
+// (run-pair.sh's for x86_64, test/corpus/CMakeLists.txt's for arm64), then
+// the pair's own from the env column.
+StructSizes sizes_for(const std::string &orig, const std::string &env_column) {
+    static const std::initializer_list<const char *> x86_64 = {
+        "PARA_STRUCT_SIZE=16",       "EX_STRUCT_SIZE=12",          "BUG_STRUCT_SIZE=12",
+        "ALT_STRUCT_SIZE=13",        "JUMP_STRUCT_SIZE=24",        "ORC_STRUCT_SIZE=6",
+        "STATIC_CALL_STRUCT_SIZE=8", "PRINTK_INDEX_STRUCT_SIZE=44"};
+    static const std::initializer_list<const char *> aarch64 = {
+        "ALT_STRUCT_SIZE=12", "BUG_STRUCT_SIZE=12", "EX_STRUCT_SIZE=12", "JUMP_STRUCT_SIZE=16",
+        "PRINTK_INDEX_STRUCT_SIZE=44"};
+    uint16_t machine = EM_X86_64;
+    try {
+        machine = kpp::elf::Object::read_symbols(orig)->machine;
+    } catch (const kpp::Error &e) {
+        setup_failed(e.what());
+    }
     StructSizes sizes;
-    for (const char *a : {"PARA_STRUCT_SIZE=16", "EX_STRUCT_SIZE=12", "BUG_STRUCT_SIZE=12",
-                          "ALT_STRUCT_SIZE=13", "JUMP_STRUCT_SIZE=24", "ORC_STRUCT_SIZE=6",
-                          "STATIC_CALL_STRUCT_SIZE=8", "PRINTK_INDEX_STRUCT_SIZE=44"})
+    for (const char *a : machine == EM_AARCH64 ? aarch64 : x86_64)
         set_size(sizes, a);
     if (env_column != "-") {
         std::istringstream words(env_column);
@@ -142,7 +155,7 @@ void load_pairs_of(const fs::path &dir) {
         p.patched =
             (dir / (p.name + (cols[1] == "fail" ? ".PATCHED.FAIL.o" : ".PATCHED.o"))).string();
         p.symtab = kpp::fuzz::scratch_dir() + "/" + std::to_string(g_pairs.size()) + ".symtab";
-        p.sizes = sizes_for(cols[2]);
+        p.sizes = sizes_for(p.orig, cols[2]);
         write_symtab(p.orig, p.symtab);
         g_pairs.push_back(std::move(p));
     }

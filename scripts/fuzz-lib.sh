@@ -202,15 +202,13 @@ kpp_log_findings() { # LOG
 	grep -E "$(kpp_crash_pattern)" "$1" | head -6
 }
 
-# A libFuzzer target run with address-space randomisation off when the
-# system lets us, so that hash tables keyed by pointers iterate the same way
-# each time and a fixed -seed gives the same run.
-kpp_fuzzer() { # TARGET ARGS...
-	local bin=$kpp_fuzz_build/$1
-	shift
+# The command that runs libFuzzer target TARGET, into the array kpp_cmd:
+# with address-space randomisation off when the system lets us, so that
+# hash tables keyed by pointers iterate the same way each time and a fixed
+# -seed gives the same run.
+kpp_fuzzer_cmd() { # TARGET
+	kpp_cmd=("$kpp_fuzz_build/$1")
 	if setarch "$(uname -m)" -R true 2>/dev/null; then
-		setarch "$(uname -m)" -R "$bin" "$@"
-	else
-		"$bin" "$@"
+		kpp_cmd=(setarch "$(uname -m)" -R "${kpp_cmd[@]}")
 	fi
 }

@@ -72,7 +72,8 @@ for target in "${kpp_targets[@]}"; do
 		[ -f "$input" ] || continue
 		name=$(basename "$input")
 		status=0
-		kpp_fuzzer "$target" -runs=1 -close_fd_mask=2 "$input" >"$work/replay.log" 2>&1 || status=$?
+		kpp_fuzzer_cmd "$target"
+		"${kpp_cmd[@]}" -runs=1 -close_fd_mask=2 "$input" >"$work/replay.log" 2>&1 || status=$?
 		if [ $status -eq 0 ] && ! grep -qE "$(kpp_crash_pattern)" "$work/replay.log"; then
 			echo "hardening: regression $target/$name: ok"
 		else
@@ -84,21 +85,28 @@ done
 
 # --- 4. fuzzing: fixed executions from a fixed seed ------------------------------
 # One target at a time, single process, a fresh corpus folder, no time limit
-# deciding anything (the -timeout is only there to catch a hang).
+# deciding anything. Nothing of libFuzzer's that acts on the clock either:
+# no -timeout (its once-a-second alarm alone made two runs of one seed drift
+# apart), no allocator purge (-purge_allocator_interval, which frees memory
+# back once a second when RSS is high) and no corpus re-read (-reload, once
+# a second); each moves later allocations, and so the order of hash tables
+# keyed by pointers. A hang is caught instead by `timeout` around the whole
+# run (an hour), which only fails the step.
 if [ "${KPP_SKIP_FUZZ:-0}" != 1 ]; then
 	for target in "${kpp_targets[@]}"; do
 		n=${runs[$target]}
 		echo "hardening: $target: $n executions from -seed=$seed"
 		mkdir -p "$work/corpus/$target" "$work/artifacts/$target"
 		start=$SECONDS
-		kpp_fuzzer "$target" -seed="$seed" -runs="$n" -rss_limit_mb=2048 -timeout=120 \
+		kpp_fuzzer_cmd "$target"
+		timeout --signal=INT 3600 "${kpp_cmd[@]}" -seed="$seed" -runs="$n" -rss_limit_mb=2048 -timeout=0 -purge_allocator_interval=-1 -reload=0 \
 			-max_len=2097152 -print_final_stats=1 -close_fd_mask=2 \
 			-artifact_prefix="$work/artifacts/$target/" \
 			"$work/corpus/$target" "$work/seeds/$target" >"$work/$target.log" 2>&1 || true
 		read -r execs crashes < <(kpp_log_summary "$work/$target.log")
 		# libFuzzer's last line (coverage, features, corpus) shows the run was
 		# the same one as last time, not just as long.
-		done_line=$(grep -oE 'DONE .*' "$work/$target.log" | sed 's/ exec\/s:.*//' | tail -1)
+		done_line=$(grep -oE 'DONE .*' "$work/$target.log" | sed 's/ exec\/s:.*//' | tail -1 || true)
 		echo "hardening: $target: executions $execs, crashes $crashes ($((SECONDS - start)) s; ${done_line:-no DONE line})"
 		if [ "$crashes" -gt 0 ]; then
 			kpp_log_findings "$work/$target.log" | sed "s|^|hardening: $target: |"
@@ -108,6 +116,9 @@ if [ "${KPP_SKIP_FUZZ:-0}" != 1 ]; then
 		elif [ "$execs" -eq 0 ]; then
 			tail -20 "$work/$target.log"
 			fail "$target ran no executions"
+		elif [ "$execs" -lt "$n" ]; then
+			tail -20 "$work/$target.log"
+			fail "$target stopped after $execs of its $n executions (a hang, stopped after an hour?)"
 		fi
 	done
 fi

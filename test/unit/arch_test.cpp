@@ -50,4 +50,16 @@ TEST_F(ArchX86, HugeAddendWrapsInsteadOfOverflowing) {
     EXPECT_EQ(arch.target_offset(text, rel), INT64_MIN);
 }
 
+TEST_F(ArchX86, RelocationPastTheBytesHasNoInstructionBias) {
+    // Found by scripts/fuzz.sh (fuzz_diff, regression
+    // nobits-text-relocation): code made SHT_NOBITS keeps its relocations
+    // but has no bytes; the instruction before a relocation's offset was
+    // read all the same. There is no instruction: the bias is the bare 4.
+    elf::Relocation rel = reloc_to("counter");
+    rel.addend = -4;
+    text.hdr.sh_type = SHT_NOBITS;
+    text.data.clear();
+    EXPECT_EQ(arch.target_offset(text, rel), 0);
+}
+
 } // namespace

@@ -273,6 +273,38 @@ TEST_F(Malformed, SectionSymbolWithoutSection) {
                      "is a section symbol without a section");
 }
 
+// Addends come from the file: one at the end of the signed range must not
+// overflow the offset arithmetic (fuzz_diff finding addend-overflow; the
+// sanitizer build's run of this test is what catches it).
+TEST_F(Malformed, RelocationAddendAtEndOfRange) {
+    const char *source = R"(
+extern int printk(const char *fmt, ...);
+#ifdef PATCHED
+int api(int x) { return printk("api %d, patched\n", x); }
+#else
+int api(int x) { return printk("api %d\n", x); }
+#endif
+)";
+    auto [orig, patched] = compile_pair("addend", source);
+    ElfBytes elf(read_file(patched));
+    bool done = false;
+    for (size_t i = 0; !done; i++) {
+        Elf64_Rela r = elf.relocation(".rela.text.api", i);
+        Elf64_Sym target = elf.symbol(ELF64_R_SYM(r.r_info));
+        if (ELF64_ST_TYPE(target.st_info) != STT_SECTION)
+            continue;
+        r.r_addend = INT64_MIN;
+        elf.set_relocation(".rela.text.api", i, r);
+        done = true;
+    }
+    std::filesystem::path parent = symtab_of(dir, orig, "addend-symtab");
+    RunResult r = tool(orig, copy_with("addend.o", elf.bytes()), &parent);
+    ASSERT_TRUE(r.exited) << "killed by signal " << r.status << "; stderr: " << r.err;
+    EXPECT_EQ(r.status, 1) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find("api refers to .rodata"), std::string::npos) << r.err;
+}
+
 // The parent's symbol table as text is input too: a row whose numbers do
 // not read is one error line naming the file and the line.
 TEST_F(Malformed, ParentSymbolTableRowWithoutNumbers) {
