@@ -1,0 +1,119 @@
+// The fixture of the diff tests: two versions of a C snippet compiled
+// with the kernel's flags and diffed against a vmlinux whose symbol table
+// is the original object's, as the corpus runs its pairs.
+#pragma once
+
+#include "create-diff-object/diff.h"
+#include "libkpp/elf/object.h"
+#include "libkpp/error.h"
+#include "testing/compile.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace kpp::testing {
+
+namespace diff = kpp::diff;
+
+// The struct sizes test/corpus/run-pair.sh gives.
+inline diff::StructSizes corpus_sizes() {
+    diff::StructSizes s;
+    s.para = 16;
+    s.ex = 12;
+    s.bug = 12;
+    s.alt = 13;
+    s.jump = 24;
+    s.orc = 6;
+    s.static_call = 8;
+    s.printk_index = 44;
+    return s;
+}
+
+class Diff : public ::testing::Test {
+  protected:
+    TempDir dir;
+    std::filesystem::path orig, patched, output;
+
+    // Compiles both versions as NAME.c (so FILE symbols match) and diffs them
+    // against a vmlinux whose symbol table is the original object's.
+    diff::Result diff(const std::string &orig_src, const std::string &patched_src,
+                      const std::vector<std::string> &extra = {}, const std::string &name = "unit",
+                      const std::function<void(diff::StructSizes &)> &adjust = {}) {
+        orig = compile(dir, "orig", name, orig_src, extra);
+        patched = compile(dir, "patched", name, patched_src, extra);
+        output = dir / "output.o";
+        diff::Options o;
+        o.orig_path = orig.string();
+        o.patched_path = patched.string();
+        o.parent_name = "vmlinux";
+        o.parent_symtab = symtab_of(dir, orig).string();
+        o.symvers_path = "/dev/null";
+        o.patch_name = "test_unit";
+        o.output_path = output.string();
+        o.report_path = (dir / "report.json").string();
+        o.sizes = corpus_sizes();
+        if (adjust)
+            adjust(o.sizes);
+        return diff::diff_objects(o);
+    }
+
+    static bool has_function(const diff::Result &r, const std::string &name) {
+        return std::any_of(r.functions.begin(), r.functions.end(),
+                           [&](const diff::FunctionChange &f) { return f.name == name; });
+    }
+
+    // Names of the symbols the relocations of SECTION in OBJ point at.
+    static std::vector<std::string> targets(const elf::Object &obj, const std::string &section) {
+        std::vector<std::string> out;
+        elf::Section *sec = obj.find_section(section);
+        if (!sec || !sec->rela)
+            return out;
+        for (const auto &r : sec->rela->relocs)
+            out.push_back(r.sym->is_section() && r.sym->sec ? r.sym->sec->name : r.sym->name);
+        return out;
+    }
+
+    // The sorted names of the functions the diff put in the patch.
+    static std::vector<std::string> function_names(const diff::Result &r) {
+        std::vector<std::string> names;
+        for (const diff::FunctionChange &f : r.functions)
+            names.push_back(f.name);
+        std::sort(names.begin(), names.end());
+        return names;
+    }
+
+    // The sorted names of the functions defined in the output object.
+    std::vector<std::string> output_functions() const {
+        auto out = elf::Object::read(output.string());
+        std::vector<std::string> names;
+        for (const auto &s : out->symbols)
+            if (s->is_func() && s->sec)
+                names.push_back(s->name);
+        std::sort(names.begin(), names.end());
+        return names;
+    }
+
+    static bool contains(const std::vector<std::string> &v, const std::string &s) {
+        return std::find(v.begin(), v.end(), s) != v.end();
+    }
+};
+
+// Runs f and expects a kpp::Refusal whose message names every one of names.
+inline void expect_refusal(const std::function<void()> &f, const std::vector<std::string> &names) {
+    try {
+        f();
+        ADD_FAILURE() << "expected kpp::Refusal";
+    } catch (const Refusal &e) {
+        for (const auto &n : names)
+            EXPECT_NE(std::string(e.what()).find(n), std::string::npos)
+                << "message does not name " << n << ": " << e.what();
+    } catch (const Error &e) {
+        ADD_FAILURE() << "expected kpp::Refusal, got kpp::Error: " << e.what();
+    }
+}
+
+} // namespace kpp::testing
