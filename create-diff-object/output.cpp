@@ -207,13 +207,21 @@ class OutputBuilder {
         const Symbol &old = in.twin ? *in.twin : in;
         bool local = in.sec && in.is_local() && in.twin;
         auto pos = ctx_.kernel->find(old.name, local, local ? groups_.of(in.twin) : 0);
-        if (pos && pos->endbr_sealed)
-            throw Refusal("{}: {} takes the address of {}, whose ENDBR {} seals at boot "
-                          "(CONFIG_X86_KERNEL_IBT; nothing in it takes that address), so a call "
-                          "through the pointer would fault with \"Missing ENDBR\"; make the "
-                          "patch change {} too (its copy in the module keeps its ENDBR), or "
-                          "call it directly",
-                          ctx_.object_name, user, old.name, ctx_.options.parent_name, old.name);
+        if (!pos || !pos->endbr_sealed)
+            return;
+        std::string what = fmt::format("{}: {} takes the address of {}, whose ENDBR {} seals at "
+                                       "boot (CONFIG_X86_KERNEL_IBT; nothing in it takes that "
+                                       "address), so a call through the pointer would fault "
+                                       "with \"Missing ENDBR\"",
+                                       ctx_.object_name, user, old.name, ctx_.options.parent_name);
+        if (in.status == Status::Changed)
+            throw Refusal("{}; the patch replaces {}, and a pointer to its copy in the module "
+                          "would not survive unloading the patch; call it directly, or take "
+                          "the address in code the patch does not change",
+                          what, old.name);
+        throw Refusal("{}; make the patch change {} too (its copy in the module keeps its "
+                      "ENDBR), or call it directly",
+                      what, old.name);
     }
 
     Symbol *kernel_target(const Section &from, const Relocation &rel, const Symbol &in,
@@ -222,14 +230,40 @@ class OutputBuilder {
         return kernel_reference(in, user);
     }
 
+    // A pointer to a function the patch replaces (stored in data, passed at
+    // run time), rather than a call: it must lead to the kernel's function,
+    // which ftrace sends to the replacement while the patch is on, so no
+    // pointer into the module outlives its unloading or an atomic replace.
+    // The kernel's tables of code sites (jump labels, ORC, ...) and the
+    // author's callbacks point at the module's copy itself.
+    bool takes_replaced_function(const Section &from, const Relocation &rel, const Symbol &target,
+                                 int64_t offset) const {
+        if (!target.is_func() || target.status != Status::Changed || target.parent || offset != 0)
+            return false;
+        if (is_special_section(from.name) || is_author_section(from))
+            return false;
+        return !(from.is_text() && ctx_.arch.is_branch(from, rel));
+    }
+
+    // Where a relocation to a function or object of the patched object goes:
+    // its copy in the output, else the running kernel's.
+    Symbol *target_symbol(const Section &from, const Relocation &rel, const Symbol &target,
+                          int64_t offset, const std::string &user) {
+        if (!takes_replaced_function(from, rel, target, offset)) {
+            auto it = out_symbol_.find(&target);
+            if (it != out_symbol_.end())
+                return it->second;
+        }
+        return kernel_target(from, rel, target, user);
+    }
+
     // Re-points one relocation of input section `from`.
     Relocation translate(const Section &from, const Relocation &rel, uint64_t out_offset) {
         std::string user = from.owner ? from.owner->name : from.name;
         Relocation out{out_offset, rel.type, rel.addend, nullptr};
         const Symbol *sym = rel.sym;
         if (!sym->is_section()) {
-            auto it = out_symbol_.find(sym);
-            out.sym = it != out_symbol_.end() ? it->second : kernel_target(from, rel, *sym, user);
+            out.sym = target_symbol(from, rel, *sym, ctx_.arch.target_offset(from, rel), user);
             return out;
         }
         // Section symbol: point at the new place, or at the kernel's symbol
@@ -238,9 +272,7 @@ class OutputBuilder {
         int64_t bias = offset - rel.addend;
         Target target = resolve_target(ctx_, from, rel);
         if (!target.sym->is_section()) {
-            auto it = out_symbol_.find(target.sym);
-            out.sym =
-                it != out_symbol_.end() ? it->second : kernel_target(from, rel, *target.sym, user);
+            out.sym = target_symbol(from, rel, *target.sym, target.offset, user);
             out.addend = target.offset - bias;
             return out;
         }
