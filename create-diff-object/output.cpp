@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 
 namespace kpp::diff {
 namespace {
@@ -43,6 +44,7 @@ class OutputBuilder {
         place_sections();
         place_symbols();
         copy_relocations();
+        import_namespaces();
         link_ordered_sections();
         add_patch_table();
     }
@@ -330,6 +332,33 @@ class OutputBuilder {
             else
                 out->hdr.sh_flags &= ~SHF_LINK_ORDER;
         }
+    }
+
+    // Every namespaced export the patch links against needs its import_ns=
+    // line in the patch module's .modinfo, or the module loader refuses the
+    // module: also when the patched file has none (the module imports the
+    // namespace in another file, or the patch uses the export first).
+    void import_namespaces() {
+        std::set<std::string> needed;
+        for (const auto &[name, sym] : kernel_refs_)
+            if (std::string_view ns = ctx_.exported->namespace_of(name); !ns.empty())
+                needed.insert("import_ns=" + std::string(ns));
+        if (needed.empty())
+            return;
+        Section *modinfo = out_->find_section(".modinfo");
+        if (!modinfo) {
+            modinfo = out_->add_section(".modinfo", SHT_PROGBITS, SHF_ALLOC, 1);
+            modinfo->secsym =
+                out_->add_symbol(modinfo->name, STB_LOCAL, STT_SECTION, modinfo, 0, 0);
+        }
+        const auto &d = modinfo->data;
+        for (size_t at = 0; at < d.size();) {
+            size_t end = std::find(d.begin() + at, d.end(), uint8_t{0}) - d.begin();
+            needed.erase(std::string(d.begin() + at, d.begin() + end));
+            at = end + 1;
+        }
+        for (const std::string &line : needed)
+            add_string(modinfo, line);
     }
 
     uint64_t add_string(Section *strings, const std::string &s) {

@@ -299,4 +299,54 @@ TEST_F(Diff, PointerToReplacedFunctionLeadsToTheKernelsFunction) {
     EXPECT_EQ(to_copy, 1) << ::testing::PrintToString(relocations(*out, ".text.install"));
 }
 
+// ---- namespaced exports ---------------------------------------------------
+
+// The strings of obj's .modinfo that start with `prefix`.
+Names modinfo_lines(const elf::Object &obj, const std::string &prefix) {
+    Names lines;
+    const elf::Section *modinfo = obj.find_section(".modinfo");
+    if (!modinfo)
+        return lines;
+    const auto &d = modinfo->data;
+    for (size_t at = 0; at < d.size();) {
+        size_t end = std::find(d.begin() + at, d.end(), uint8_t{0}) - d.begin();
+        std::string line(d.begin() + at, d.begin() + end);
+        if (line.starts_with(prefix))
+            lines.push_back(line);
+        at = end + 1;
+    }
+    return lines;
+}
+
+std::string namespace_user(int delta, bool imports) {
+    std::string src = "extern int ns_helper(int a);\n"
+                      "int ns_user(int a) { return ns_helper(a) + " +
+                      std::to_string(delta) + "; }\n";
+    if (imports)
+        src += "static const char ns_import[] __attribute__((used, section(\".modinfo\"))) = "
+               "\"import_ns=TEST_NS\";\n";
+    return src;
+}
+
+// The module imports TEST_NS in another of its files: the patch still
+// needs the line.
+TEST_F(Diff, NamespacedExportGetsItsImportLine) {
+    symvers_file = dir / "Module.symvers";
+    write_file(symvers_file, "0x12345678\tns_helper\tvmlinux\tEXPORT_SYMBOL_GPL\tTEST_NS\n"
+                             "0x12345679\tplain_helper\tvmlinux\tEXPORT_SYMBOL\t\n");
+    diff::Result r = diff(namespace_user(1, false), namespace_user(2, false));
+    EXPECT_EQ(function_names(r), Names{"ns_user"});
+    auto out = elf::Object::read(output.string());
+    EXPECT_EQ(modinfo_lines(*out, "import_ns="), Names{"import_ns=TEST_NS"});
+}
+
+TEST_F(Diff, NamespaceImportOfThePatchedFileIsNotRepeated) {
+    symvers_file = dir / "Module.symvers";
+    write_file(symvers_file, "0x12345678\tns_helper\tvmlinux\tEXPORT_SYMBOL_GPL\tTEST_NS\n");
+    diff::Result r = diff(namespace_user(1, true), namespace_user(2, true));
+    EXPECT_EQ(function_names(r), Names{"ns_user"});
+    auto out = elf::Object::read(output.string());
+    EXPECT_EQ(modinfo_lines(*out, "import_ns="), Names{"import_ns=TEST_NS"});
+}
+
 } // namespace

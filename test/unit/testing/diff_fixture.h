@@ -37,6 +37,7 @@ class Diff : public ::testing::Test {
   protected:
     TempDir dir;
     std::filesystem::path orig, patched, output;
+    std::filesystem::path symvers_file = "/dev/null"; // Module.symvers the diff reads
 
     // Compiles both versions as NAME.c (so FILE symbols match) and diffs them
     // against a vmlinux whose symbol table is the original object's.
@@ -51,7 +52,7 @@ class Diff : public ::testing::Test {
         o.patched_path = patched.string();
         o.parent_name = "vmlinux";
         o.parent_symtab = symtab_of(dir, orig).string();
-        o.symvers_path = "/dev/null";
+        o.symvers_path = symvers_file.string();
         o.patch_name = "test_unit";
         o.output_path = output.string();
         o.report_path = (dir / "report.json").string();
