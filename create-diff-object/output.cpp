@@ -7,6 +7,7 @@
 #include "create-diff-object/sections.h"
 #include "create-diff-object/special_sections.h"
 #include "libkpp/error.h"
+#include "libkpp/klp_sections.h"
 #include "libkpp/log.h"
 
 #include <algorithm>
@@ -226,10 +227,32 @@ class OutputBuilder {
                       what, old.name);
     }
 
+    // A patched module's own symbols are reached through livepatch
+    // relocations, which the livepatch core applies only when that module
+    // loads (klp_module_coming()); the tables the module loader reads while
+    // the patch module loads (jump labels of the module's tracepoints and
+    // static keys, static calls, ...) would be read unapplied.
+    void refuse_module_symbol_read_at_load(const Section &from, const Symbol &ref, const Symbol &in,
+                                           const std::string &user) {
+        if (ctx_.options.parent_name == "vmlinux" || !ref.name.starts_with(".klp.sym.") ||
+            !klp::read_before_module_klp_relocs(from.name))
+            return;
+        const std::string &name = in.twin ? in.twin->name : in.name;
+        throw Refusal("{}: {} (for {}) needs {}, a symbol of module {} it does not export: the "
+                      "module loader reads {} when the patch module loads, but the livepatch "
+                      "core resolves {}'s own symbols only once {} is loaded; make the change "
+                      "without that static key, tracepoint or static call of {} in the patched "
+                      "functions (docs/patch-authors-guide.md)",
+                      ctx_.object_name, from.name, user, name, ctx_.options.parent_name, from.name,
+                      ctx_.options.parent_name, ctx_.options.parent_name, ctx_.options.parent_name);
+    }
+
     Symbol *kernel_target(const Section &from, const Relocation &rel, const Symbol &in,
                           const std::string &user) {
         refuse_pointer_to_sealed(from, rel, in, user);
-        return kernel_reference(in, user);
+        Symbol *ref = kernel_reference(in, user);
+        refuse_module_symbol_read_at_load(from, *ref, in, user);
+        return ref;
     }
 
     // A pointer to a function the patch replaces (stored in data, passed at

@@ -349,4 +349,45 @@ TEST_F(Diff, NamespaceImportOfThePatchedFileIsNotRepeated) {
     EXPECT_EQ(modinfo_lines(*out, "import_ns="), Names{"import_ns=TEST_NS"});
 }
 
+// ---- a module's own static keys ------------------------------------------
+
+// A function of module foomod whose jump label tests a key foomod defines
+// and does not export (as a tracepoint of the module does).
+std::string module_key_user(int delta) {
+    return R"(
+struct static_key { int enabled; };
+struct static_key foomod_key;
+static inline __attribute__((always_inline)) int foomod_key_on(void) {
+    asm goto("1: .byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n"
+             ".pushsection __jump_table, \"aw\"\n.balign 8\n"
+             ".long 1b - ., %l[on] - .\n.quad foomod_key - .\n.popsection\n"
+             : : : : on);
+    return 0;
+on:
+    return 1;
+}
+int foomod_user(int x) { return foomod_key_on() ? x + )" +
+           std::to_string(delta) + R"( : x; }
+)";
+}
+
+TEST_F(Diff, ModuleOwnStaticKeyInPatchedFunctionIsRefusedInTheDiff) {
+    parent = "foomod";
+    symvers_file = dir / "Module.symvers";
+    write_file(symvers_file, "0x12345678\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n");
+    expect_refusal([&] { diff(module_key_user(1), module_key_user(2)); },
+                   {"__jump_table", "foomod_key", "foomod"});
+}
+
+// The same code in vmlinux: its keys are resolved when the patch loads.
+TEST_F(Diff, VmlinuxStaticKeyInPatchedFunctionIsKept) {
+    symvers_file = dir / "Module.symvers";
+    write_file(symvers_file, "0x12345678\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n");
+    diff::Result r = diff(module_key_user(1), module_key_user(2));
+    EXPECT_EQ(function_names(r), Names{"foomod_user"});
+    auto out = elf::Object::read(output.string());
+    EXPECT_TRUE(contains(relocations(*out, "__jump_table"), ".klp.sym.vmlinux.foomod_key,0+0"))
+        << ::testing::PrintToString(relocations(*out, "__jump_table"));
+}
+
 } // namespace

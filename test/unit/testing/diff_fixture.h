@@ -38,6 +38,7 @@ class Diff : public ::testing::Test {
     TempDir dir;
     std::filesystem::path orig, patched, output;
     std::filesystem::path symvers_file = "/dev/null"; // Module.symvers the diff reads
+    std::string parent = "vmlinux";                   // vmlinux or the module patched
 
     // Compiles both versions as NAME.c (so FILE symbols match) and diffs them
     // against a vmlinux whose symbol table is the original object's.
@@ -50,7 +51,7 @@ class Diff : public ::testing::Test {
         diff::Options o;
         o.orig_path = orig.string();
         o.patched_path = patched.string();
-        o.parent_name = "vmlinux";
+        o.parent_name = parent;
         o.parent_symtab = symtab_of(dir, orig).string();
         o.symvers_path = symvers_file.string();
         o.patch_name = "test_unit";
