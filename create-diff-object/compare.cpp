@@ -145,8 +145,19 @@ void check_exit_change(Context &ctx, Section &sec) {
 
 // Changes to data the running kernel already holds cannot be applied: the
 // kernel keeps using its copy, and other code depends on its layout.
+// Read-only data with no object of its own (gcc's anonymous initializers
+// in .rodata, constant pools): no code outside this object can refer to it,
+// references to it are compared by what they point at (same_target.cpp),
+// and the patch copies what its code uses, so a change to it is no change
+// to data the kernel holds.
+bool is_anonymous_read_only(const Context &ctx, const Section &sec) {
+    auto it = ctx.symbols_in.find(&sec);
+    return is_read_only_data(sec) && !sec.owner &&
+           (it == ctx.symbols_in.end() || it->second.empty());
+}
+
 void refuse_unsafe(Context &ctx, Section &sec) {
-    if (sec.status != Status::Changed)
+    if (sec.status != Status::Changed || is_anonymous_read_only(ctx, sec))
         return;
     switch (section_life(sec)) {
     case SectionLife::Init:

@@ -24,6 +24,23 @@ Symbol *symbol_at(const Context &ctx, const Section &sec, int64_t offset) {
     return offset < end ? sym : nullptr;
 }
 
+namespace {
+
+// The object that ends exactly at offset, when nothing starts there: the
+// only reading of `arr + ARRAY_SIZE(arr)` (a loop bound one past the end).
+Symbol *object_ending_at(const Context &ctx, const Section &sec, int64_t offset) {
+    auto it = ctx.symbols_in.find(&sec);
+    if (it == ctx.symbols_in.end())
+        return nullptr;
+    for (Symbol *sym : it->second)
+        if (sym->is_object() && sym->size > 0 &&
+            static_cast<int64_t>(sym->value + sym->size) == offset)
+            return sym;
+    return nullptr;
+}
+
+} // namespace
+
 Target resolve_target(const Context &ctx, const Section &from, const Relocation &rel) {
     Symbol *sym = rel.sym;
     if (!sym->is_section() || !sym->sec)
@@ -32,9 +49,12 @@ Target resolve_target(const Context &ctx, const Section &from, const Relocation 
     Section *sec = sym->sec;
     if (sec->owner)
         return {sec->owner, wrapping_sub(offset, static_cast<int64_t>(sec->owner->value))};
-    if (!is_string_section(*sec))
+    if (!is_string_section(*sec)) {
         if (Symbol *inside = symbol_at(ctx, *sec, offset))
             return {inside, offset - static_cast<int64_t>(inside->value)};
+        if (Symbol *before = object_ending_at(ctx, *sec, offset))
+            return {before, static_cast<int64_t>(before->size)};
+    }
     return {sym, offset};
 }
 

@@ -14,20 +14,52 @@
 namespace kpp::diff {
 namespace {
 
+// Whether a piece's code continues in its parent: a .cold piece jumping
+// back to where the hot path resumes.
+bool continues_in_parent(const Symbol &piece) {
+    if (!piece.sec->rela)
+        return false;
+    const Section *parent = piece.parent->sec;
+    return std::any_of(piece.sec->rela->relocs.begin(), piece.sec->rela->relocs.end(),
+                       [&](const Relocation &r) { return r.sym->sec == parent; });
+}
+
+// An unchanged .cold/.part piece stays in the running kernel, and the
+// parent's new version calls the kernel's piece. Not one that jumps back
+// into its parent: it would resume in the kernel's old parent, in the
+// middle of code the patch replaces, with the new version's frame.
+bool piece_goes_with_parent(const Symbol &piece) {
+    return piece.status != Status::Same || continues_in_parent(piece);
+}
+
 void include_function(Context &ctx, Symbol *func, std::string why) {
     if (func->include)
         return;
     func->include = true;
     func->sec->include = true;
     ctx.changes.push_back({func, std::move(why)});
-    for (Symbol *child : func->children)
-        include_function(ctx, child, "part of " + func->name);
+    for (Symbol *child : func->children) {
+        if (piece_goes_with_parent(*child))
+            include_function(ctx, child,
+                             child->status == Status::Same
+                                 ? "part of " + func->name + ", continues in it"
+                                 : "part of " + func->name);
+        else
+            log::debug("{}: {} is unchanged and stays in {}", ctx.object_name, child->name,
+                       ctx.options.parent_name);
+    }
 }
 
 // Whether what a relocation points at must travel with the patch.
 bool needs_copy(const Context &ctx, const Symbol &target, const Section &sec) {
     if (is_constant_pool(sec) || ctx.special_static_sections.contains(&sec) ||
         is_author_section(sec))
+        return true;
+    // Data with no name the running kernel knows it by (a section symbol
+    // with no object around its offset: gcc's anonymous initializers in
+    // .rodata): nothing could find it there, and a copy of data that is
+    // only read is as good as the original.
+    if (target.is_section() && is_read_only_data(sec))
         return true;
     if (!target.is_section())
         return target.status == Status::New || is_special_static(target.name);
@@ -53,6 +85,22 @@ Pending just(Symbol *object) {
     return {object->sec, object->value, object->value + std::max<uint64_t>(object->size, 1)};
 }
 
+// A whole section goes to the patch when nothing smaller can: a section of
+// writable data the kernel already has may hold other variables, and the
+// patch must keep using the kernel's copies of those.
+void refuse_copying_kernel_variables(const Context &ctx, const Section &from, const Symbol &target,
+                                     const Section &sec) {
+    bool kernel_variables = sec.twin && !sec.owner && sec.is_alloc() && !sec.is_text() &&
+                            !is_read_only_data(sec) &&
+                            !ctx.special_static_sections.contains(&sec) && !is_author_section(sec);
+    if (kernel_variables)
+        throw Refusal("{}: {} refers to {} in {}, writable data with no symbol of its own; copying "
+                      "the whole section would give the patch fresh copies of the kernel's "
+                      "variables there; give the data a name (a static variable)",
+                      ctx.object_name, from.owner ? from.owner->name : from.name, target.name,
+                      sec.name);
+}
+
 void mark(Context &ctx, const Section &from, const Relocation &rel, std::vector<Pending> &work) {
     Symbol *target = resolve_target(ctx, from, rel).sym;
     Section *sec = target->sec;
@@ -67,8 +115,10 @@ void mark(Context &ctx, const Section &from, const Relocation &rel, std::vector<
         return;
     }
     // A named object in a shared section (a dynamic debug descriptor in
-    // __dyndbg) goes alone; anything else goes as a whole section.
-    bool shared = !target->is_section() && sec->owner != target && !is_constant_pool(*sec);
+    // __dyndbg) goes alone; anything else (anonymous data, whose extent
+    // nothing tells) goes as a whole section.
+    bool shared = (target->is_object() || target->is_func()) && sec->owner != target &&
+                  !is_constant_pool(*sec);
     if (shared) {
         if (!target->include) {
             target->include = true;
@@ -77,6 +127,7 @@ void mark(Context &ctx, const Section &from, const Relocation &rel, std::vector<
         return;
     }
     if (!sec->include) {
+        refuse_copying_kernel_variables(ctx, from, *target, *sec);
         sec->include = true;
         if (sec->owner)
             sec->owner->include = true;

@@ -256,11 +256,16 @@ ExportedSymbols ExportedSymbols::load(const std::string &path) {
             continue;
         auto second = line.find('\t', first + 1);
         std::string name = line.substr(first + 1, second - first - 1);
-        std::string module;
+        std::string module, ns;
         if (second != std::string::npos) {
             auto third = line.find('\t', second + 1);
             module = line.substr(second + 1, third - second - 1);
+            auto fourth = third == std::string::npos ? third : line.find('\t', third + 1);
+            if (fourth != std::string::npos)
+                ns = line.substr(fourth + 1);
         }
+        if (!ns.empty())
+            exported.namespaces_.emplace(name, std::move(ns));
         exported.exporter_.emplace(std::move(name), std::move(module));
     }
     return exported;
@@ -269,6 +274,11 @@ ExportedSymbols ExportedSymbols::load(const std::string &path) {
 bool ExportedSymbols::linkable_from(std::string_view name, std::string_view parent) const {
     auto it = exporter_.find(std::string(name));
     return it != exporter_.end() && (parent == "vmlinux" || it->second != parent);
+}
+
+std::string_view ExportedSymbols::namespace_of(std::string_view name) const {
+    auto it = namespaces_.find(std::string(name));
+    return it == namespaces_.end() ? std::string_view() : std::string_view(it->second);
 }
 
 } // namespace kpp::diff

@@ -98,9 +98,12 @@ class ExportedSymbols {
     // symbols (.klp.sym.PARENT.NAME), so the patch module neither depends
     // on the parent nor needs it loaded first.
     bool linkable_from(std::string_view name, std::string_view parent) const;
+    // The namespace `name` is exported in (EXPORT_SYMBOL_NS), or "".
+    std::string_view namespace_of(std::string_view name) const;
 
   private:
-    std::unordered_map<std::string, std::string> exporter_; // symbol -> "vmlinux" or module
+    std::unordered_map<std::string, std::string> exporter_;   // symbol -> "vmlinux" or module
+    std::unordered_map<std::string, std::string> namespaces_; // symbol -> its namespace
 };
 
 } // namespace kpp::diff

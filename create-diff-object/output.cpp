@@ -7,10 +7,12 @@
 #include "create-diff-object/sections.h"
 #include "create-diff-object/special_sections.h"
 #include "libkpp/error.h"
+#include "libkpp/klp_sections.h"
 #include "libkpp/log.h"
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 
 namespace kpp::diff {
 namespace {
@@ -43,6 +45,7 @@ class OutputBuilder {
         place_sections();
         place_symbols();
         copy_relocations();
+        import_namespaces();
         link_ordered_sections();
         add_patch_table();
     }
@@ -207,19 +210,76 @@ class OutputBuilder {
         const Symbol &old = in.twin ? *in.twin : in;
         bool local = in.sec && in.is_local() && in.twin;
         auto pos = ctx_.kernel->find(old.name, local, local ? groups_.of(in.twin) : 0);
-        if (pos && pos->endbr_sealed)
-            throw Refusal("{}: {} takes the address of {}, whose ENDBR {} seals at boot "
-                          "(CONFIG_X86_KERNEL_IBT; nothing in it takes that address), so a call "
-                          "through the pointer would fault with \"Missing ENDBR\"; make the "
-                          "patch change {} too (its copy in the module keeps its ENDBR), or "
-                          "call it directly",
-                          ctx_.object_name, user, old.name, ctx_.options.parent_name, old.name);
+        if (!pos || !pos->endbr_sealed)
+            return;
+        std::string what = fmt::format("{}: {} takes the address of {}, whose ENDBR {} seals at "
+                                       "boot (CONFIG_X86_KERNEL_IBT; nothing in it takes that "
+                                       "address), so a call through the pointer would fault "
+                                       "with \"Missing ENDBR\"",
+                                       ctx_.object_name, user, old.name, ctx_.options.parent_name);
+        if (in.status == Status::Changed)
+            throw Refusal("{}; the patch replaces {}, and a pointer to its copy in the module "
+                          "would not survive unloading the patch; call it directly, or take "
+                          "the address in code the patch does not change",
+                          what, old.name);
+        throw Refusal("{}; make the patch change {} too (its copy in the module keeps its "
+                      "ENDBR), or call it directly",
+                      what, old.name);
+    }
+
+    // A patched module's own symbols are reached through livepatch
+    // relocations, which the livepatch core applies only when that module
+    // loads (klp_module_coming()); the tables the module loader reads while
+    // the patch module loads (jump labels of the module's tracepoints and
+    // static keys, static calls, ...) would be read unapplied.
+    void refuse_module_symbol_read_at_load(const Section &from, const Symbol &ref, const Symbol &in,
+                                           const std::string &user) {
+        if (ctx_.options.parent_name == "vmlinux" || !ref.name.starts_with(".klp.sym.") ||
+            !klp::read_before_module_klp_relocs(from.name))
+            return;
+        const std::string &name = in.twin ? in.twin->name : in.name;
+        throw Refusal("{}: {} (for {}) needs {}, a symbol of module {} it does not export: the "
+                      "module loader reads {} when the patch module loads, but the livepatch "
+                      "core resolves {}'s own symbols only once {} is loaded; make the change "
+                      "without that static key, tracepoint or static call of {} in the patched "
+                      "functions (docs/patch-authors-guide.md)",
+                      ctx_.object_name, from.name, user, name, ctx_.options.parent_name, from.name,
+                      ctx_.options.parent_name, ctx_.options.parent_name, ctx_.options.parent_name);
     }
 
     Symbol *kernel_target(const Section &from, const Relocation &rel, const Symbol &in,
                           const std::string &user) {
         refuse_pointer_to_sealed(from, rel, in, user);
-        return kernel_reference(in, user);
+        Symbol *ref = kernel_reference(in, user);
+        refuse_module_symbol_read_at_load(from, *ref, in, user);
+        return ref;
+    }
+
+    // A pointer to a function the patch replaces (stored in data, passed at
+    // run time), rather than a call: it must lead to the kernel's function,
+    // which ftrace sends to the replacement while the patch is on, so no
+    // pointer into the module outlives its unloading or an atomic replace.
+    // The kernel's tables of code sites (jump labels, ORC, ...) and the
+    // author's callbacks point at the module's copy itself.
+    bool takes_replaced_function(const Section &from, const Relocation &rel, const Symbol &target,
+                                 int64_t offset) const {
+        if (!target.is_func() || target.status != Status::Changed || target.parent || offset != 0)
+            return false;
+        if (is_special_section(from.name) || is_author_section(from))
+            return false;
+        return !(from.is_text() && ctx_.arch.is_branch(from, rel));
+    }
+
+    // Where a relocation to a function or object of the patched object goes:
+    // its copy in the output, else the running kernel's.
+    Symbol *target_symbol(const Section &from, const Relocation &rel, const Symbol &target,
+                          int64_t offset, const std::string &user) {
+        if (!takes_replaced_function(from, rel, target, offset)) {
+            auto it = out_symbol_.find(&target);
+            if (it != out_symbol_.end())
+                return it->second;
+        }
+        return kernel_target(from, rel, target, user);
     }
 
     // Re-points one relocation of input section `from`.
@@ -228,8 +288,7 @@ class OutputBuilder {
         Relocation out{out_offset, rel.type, rel.addend, nullptr};
         const Symbol *sym = rel.sym;
         if (!sym->is_section()) {
-            auto it = out_symbol_.find(sym);
-            out.sym = it != out_symbol_.end() ? it->second : kernel_target(from, rel, *sym, user);
+            out.sym = target_symbol(from, rel, *sym, ctx_.arch.target_offset(from, rel), user);
             return out;
         }
         // Section symbol: point at the new place, or at the kernel's symbol
@@ -238,9 +297,7 @@ class OutputBuilder {
         int64_t bias = wrapping_sub(offset, rel.addend);
         Target target = resolve_target(ctx_, from, rel);
         if (!target.sym->is_section()) {
-            auto it = out_symbol_.find(target.sym);
-            out.sym =
-                it != out_symbol_.end() ? it->second : kernel_target(from, rel, *target.sym, user);
+            out.sym = target_symbol(from, rel, *target.sym, target.offset, user);
             out.addend = wrapping_sub(target.offset, bias);
             return out;
         }
@@ -298,6 +355,33 @@ class OutputBuilder {
             else
                 out->hdr.sh_flags &= ~SHF_LINK_ORDER;
         }
+    }
+
+    // Every namespaced export the patch links against needs its import_ns=
+    // line in the patch module's .modinfo, or the module loader refuses the
+    // module: also when the patched file has none (the module imports the
+    // namespace in another file, or the patch uses the export first).
+    void import_namespaces() {
+        std::set<std::string> needed;
+        for (const auto &[name, sym] : kernel_refs_)
+            if (std::string_view ns = ctx_.exported->namespace_of(name); !ns.empty())
+                needed.insert("import_ns=" + std::string(ns));
+        if (needed.empty())
+            return;
+        Section *modinfo = out_->find_section(".modinfo");
+        if (!modinfo) {
+            modinfo = out_->add_section(".modinfo", SHT_PROGBITS, SHF_ALLOC, 1);
+            modinfo->secsym =
+                out_->add_symbol(modinfo->name, STB_LOCAL, STT_SECTION, modinfo, 0, 0);
+        }
+        const auto &d = modinfo->data;
+        for (size_t at = 0; at < d.size();) {
+            size_t end = std::find(d.begin() + at, d.end(), uint8_t{0}) - d.begin();
+            needed.erase(std::string(d.begin() + at, d.begin() + end));
+            at = end + 1;
+        }
+        for (const std::string &line : needed)
+            add_string(modinfo, line);
     }
 
     uint64_t add_string(Section *strings, const std::string &s) {

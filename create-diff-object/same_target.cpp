@@ -46,16 +46,19 @@ bool is_value(const Target &t) {
 
 Extent value_extent(const Target &t) {
     const Section &sec = *t.sym->sec;
-    if (!t.sym->is_section())
-        return {&sec, t.sym->value, t.sym->value + std::max<uint64_t>(t.sym->size, 1), t.offset};
+    if (!t.sym->is_section() && t.sym->size > 0)
+        return {&sec, t.sym->value, t.sym->value + t.sym->size, t.offset};
     if (is_constant_pool(sec) && sec.hdr.sh_entsize > 0) {
-        // One element of a pool of fixed-size constants (.rodata.cst16):
+        // One element of a pool of fixed-size constants (.rodata.cst16),
+        // through the section symbol or a label of no size (gcc's .LC3):
         // its place in the pool is the linker's business.
         uint64_t size = sec.hdr.sh_entsize;
-        uint64_t begin = static_cast<uint64_t>(std::max<int64_t>(t.offset, 0)) / size * size;
-        return {&sec, begin, std::min(begin + size, sec.size()),
-                t.offset - static_cast<int64_t>(begin)};
+        int64_t at = place_of(t);
+        uint64_t begin = static_cast<uint64_t>(std::max<int64_t>(at, 0)) / size * size;
+        return {&sec, begin, std::min(begin + size, sec.size()), at - static_cast<int64_t>(begin)};
     }
+    if (!t.sym->is_section())
+        return {&sec, t.sym->value, t.sym->value + 1, t.offset};
     return {&sec, 0, sec.size(), t.offset};
 }
 

@@ -48,6 +48,10 @@ bool is_ignored_section(const elf::Section &sec) {
                             ".kpatchpp.ignore", ".kpatch.ignore"});
 }
 
+bool is_read_only_data(const elf::Section &sec) {
+    return sec.is_alloc() && !sec.is_text() && (sec.hdr.sh_flags & SHF_WRITE) == 0;
+}
+
 bool is_author_section(const elf::Section &sec) {
     return sec.name.starts_with(".kpatchpp.") && !sec.name.starts_with(".kpatchpp.ignore");
 }

@@ -32,6 +32,9 @@ SectionLife section_life(const elf::Section &sec);
 // Sections that play no part in what the patched code does at run time
 // (notes, debug info, export tables, initcall lists): never compared.
 bool is_ignored_section(const elf::Section &sec);
+// Data the kernel only reads (alloc, neither writable nor code): a copy in
+// the patch module behaves exactly like the kernel's.
+bool is_read_only_data(const elf::Section &sec);
 // Sections the author's macros (kmod/patch/kpatchpp-macros.h) create.
 bool is_author_section(const elf::Section &sec);
 // The sections whose every symbol is a special static (see names.h).

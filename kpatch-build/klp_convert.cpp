@@ -2,6 +2,7 @@
 #include "kpatch-build/klp_convert.h"
 
 #include "libkpp/error.h"
+#include "libkpp/klp_sections.h"
 #include "libkpp/log.h"
 
 #include <algorithm>
@@ -22,76 +23,6 @@ constexpr size_t kFuncOldName = 32;
 constexpr size_t kFuncObjname = 40;
 constexpr size_t kCallbackEntrySize = 16;
 constexpr size_t kCallbackObjname = 8;
-
-// When Linux 6.1 applies a .klp.rela section decides which sections may hold
-// livepatch relocations:
-//
-//  - .klp.rela.vmlinux.*: load_module() -> apply_relocations()
-//    (kernel/module/main.c) hands every SHF_RELA_LIVEPATCH section to
-//    klp_apply_section_relocs(..., objname = NULL), which applies exactly the
-//    vmlinux ones (kernel/livepatch/core.c; klp_init_object_loaded() repeats
-//    this only for modules). That happens while the patch module is still
-//    MODULE_STATE_UNFORMED, before anything reads the module's tables:
-//    post_relocation() (sort_extable, module_finalize(): alternatives,
-//    paravirt, retpolines, returns, .smp_locks, ORC), dynamic_debug_setup(),
-//    ftrace_module_init() (__mcount_loc), complete_formation()
-//    (module_bug_finalize(): __bug_table), prepare_coming_module() (the
-//    MODULE_STATE_COMING notifiers: jump_label_add_module() for __jump_table,
-//    static_call_add_module() for .static_call_sites) and do_init_module()
-//    (.init_array, the template reading .kpatchpp.*). So a vmlinux symbol may
-//    be used from any section the loader relocates.
-//  - .klp.rela.<module>.*: klp_module_coming() -> klp_init_object_loaded() ->
-//    klp_apply_object_relocs(), only when that module loads, which may be long
-//    after the patch module's load-time tables were read (or, for .init.*,
-//    freed).
-//
-// Either way apply_relocations() skips a relocation section whose target
-// lacks SHF_ALLOC; the loader clears that flag for the sections below.
-bool alloc_cleared_by_loader(std::string_view name) {
-    // setup_load_info(): "Track but don't keep modinfo and version sections";
-    // layout_and_allocate(): per-cpu data is copied out by percpu_modcopy().
-    return name == ".modinfo" || name == "__versions" || name == ".data..percpu";
-}
-
-// Sections the module loader or the patch template read while the patch
-// module loads, before the livepatch core applies module-targeted
-// relocations: a relocation against a module symbol there would be seen
-// unapplied.
-bool read_before_module_klp_relocs(std::string_view name) {
-    static const std::string_view exact[] = {
-        "__jump_table",
-        ".static_call_sites",
-        ".altinstructions",
-        ".altinstr_replacement",
-        ".parainstructions",
-        "__mcount_loc",
-        ".smp_locks",
-        ".retpoline_sites",
-        ".return_sites",
-        ".ibt_endbr_seal",
-        ".orc_unwind",
-        ".orc_unwind_ip",
-        "__ex_table",
-        "__bug_table",
-        ".init_array",
-        "__param",
-        "__dyndbg",
-        "__dyndbg_classes",
-        ".gnu.linkonce.this_module",
-        "__tracepoints_ptrs",
-        "__tracepoints",
-        "__tracepoints_strings",
-        "_ftrace_events",
-        "_ftrace_eval_map",
-        "__bpf_raw_tp_map",
-        "__kprobe_blacklist",
-        "_error_injection_whitelist",
-    };
-    if (std::find(std::begin(exact), std::end(exact), name) != std::end(exact))
-        return true;
-    return name.starts_with(".kpatchpp.") || name.starts_with("__ksymtab") ||
-           name.starts_with("__kcrctab") || name.starts_with(".init.");
-}
 
 bool is_debug_section(std::string_view name) {
     return name.starts_with(".debug_") || name.starts_with(".zdebug_");
@@ -302,14 +233,14 @@ class RelaMover {
         if (ks.objname == "vmlinux")
             return;
         if (read_before_module_klp_relocs(base.name))
-            throw Error("{}: {}+{:#x} refers to livepatch symbol {} of module {}, but {} is "
-                        "read when the patch module loads, and the livepatch core applies "
-                        "relocations against {}'s symbols only when {} is loaded "
-                        "(klp_module_coming()); only vmlinux symbols are resolved at load "
-                        "time. The entry must not need {} (for a static key or static call, "
-                        "the patch cannot use a non-exported one of a module)",
-                        obj_.path, base.name, r.offset, quote(r.sym->name), ks.objname, base.name,
-                        ks.objname, ks.objname, ks.symbol);
+            throw Refusal("{}: {}+{:#x} refers to livepatch symbol {} of module {}, but {} is "
+                          "read when the patch module loads, and the livepatch core applies "
+                          "relocations against {}'s symbols only when {} is loaded "
+                          "(klp_module_coming()); only vmlinux symbols are resolved at load "
+                          "time. The entry must not need {} (for a static key or static call, "
+                          "the patch cannot use a non-exported one of a module)",
+                          obj_.path, base.name, r.offset, quote(r.sym->name), ks.objname, base.name,
+                          ks.objname, ks.objname, ks.symbol);
         if (ks.objname != "vmlinux" && !patch_.names.empty() && !patch_.names.contains(ks.objname))
             throw Error("{}: {}+{:#x} refers to {} in module {}, but the patch changes nothing "
                         "in {}: its livepatch relocations would never be applied. Check the "

@@ -78,3 +78,17 @@ while IFS=$'\t' read -r object parent outcome detail; do
 	esac
 	echo "PASS $name: $object: $outcome${detail:+ $detail}"
 done <"$expect"
+
+# CASE/expect-relocs (optional): OBJECT  RELA-SECTION  TYPE  SYMBOL rows that
+# must be among the output's relocations (readelf --wide --relocs), to pin
+# where a reference goes (the running kernel's symbol or the patch's copy).
+[ -f "$case_dir/expect-relocs" ] || exit 0
+while IFS=$'\t' read -r object rela type sym; do
+	case $object in '#'* | '') continue ;; esac
+	out=$work/pairs/$(tr / _ <<<"${object%.o}").out.o
+	readelf --wide --relocs "$out" | awk -v sec="$rela" -v type="$type" -v sym="$sym" '
+		/^Relocation section/ { cur = $3; gsub(/\047/, "", cur) }
+		cur == sec && $3 == type && $5 == sym { found = 1 }
+		END { exit !found }' || fail "$object: no $type relocation to $sym in $rela"
+	echo "PASS $name: $object: $rela has $type $sym"
+done <"$case_dir/expect-relocs"

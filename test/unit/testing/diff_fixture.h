@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <functional>
 #include <set>
+#include <string>
+#include <vector>
 
 namespace kpp::testing {
 
@@ -51,15 +53,17 @@ class DiffFixture : public ::testing::Test {
   protected:
     TempDir dir;
     std::filesystem::path orig, patched, output;
+    std::filesystem::path symvers_file = "/dev/null"; // Module.symvers the diff reads
+    std::string parent = "vmlinux";                   // vmlinux or the module patched
 
     // Compiles both versions as NAME.c (so FILE symbols match) and diffs them
-    // against a vmlinux whose symbol table is the original object's.
+    // against `parent`, whose symbol table is the original object's.
     diff::Result diff(const std::string &orig_src, const std::string &patched_src,
                       const std::vector<std::string> &extra = {}, const std::string &name = "unit",
                       const std::function<void(diff::StructSizes &)> &adjust = {}) {
         orig = compile(dir, "orig", name, orig_src, extra);
         patched = compile(dir, "patched", name, patched_src, extra);
-        return diff_built("vmlinux", adjust);
+        return diff_built(parent, adjust);
     }
 
     // The same with clang.
@@ -67,20 +71,20 @@ class DiffFixture : public ::testing::Test {
                             const std::vector<std::string> &extra = {}) {
         orig = compile_clang(dir, "orig", "unit", orig_src, extra);
         patched = compile_clang(dir, "patched", "unit", patched_src, extra);
-        return diff_built("vmlinux");
+        return diff_built(parent);
     }
 
     // Diffs `orig` and `patched` as they are, for the parent `parent`
     // (vmlinux or a module name) whose symbol table is the original's.
-    diff::Result diff_built(const std::string &parent,
+    diff::Result diff_built(const std::string &parent_name,
                             const std::function<void(diff::StructSizes &)> &adjust = {}) {
         output = dir / "output.o";
         diff::Options o;
         o.orig_path = orig.string();
         o.patched_path = patched.string();
-        o.parent_name = parent;
+        o.parent_name = parent_name;
         o.parent_symtab = symtab_of(dir, orig).string();
-        o.symvers_path = "/dev/null";
+        o.symvers_path = symvers_file.string();
         o.patch_name = "test_unit";
         o.output_path = output.string();
         o.report_path = (dir / "report.json").string();
@@ -93,6 +97,15 @@ class DiffFixture : public ::testing::Test {
     static bool has_function(const diff::Result &r, const std::string &name) {
         return std::any_of(r.functions.begin(), r.functions.end(),
                            [&](const diff::FunctionChange &f) { return f.name == name; });
+    }
+
+    // The sorted names of the functions the diff put in the patch.
+    static std::vector<std::string> function_names(const diff::Result &r) {
+        std::vector<std::string> names;
+        for (const diff::FunctionChange &f : r.functions)
+            names.push_back(f.name);
+        std::sort(names.begin(), names.end());
+        return names;
     }
 
     // The functions the output object defines (nm's t and T), sorted.
