@@ -227,10 +227,11 @@ TEST_F(DiffAarch64, PatchableEntryOfTheChangedFunctionIsKept) {
     EXPECT_EQ(functions(), Functions{"f"});
     const elf::Symbol *f = out->find_symbol("f");
     ASSERT_NE(f, nullptr);
-    // bti c, then the two NOPs the record points at.
-    EXPECT_EQ(word_at(*f, 0), 0xd503245fu);
+    // The two NOPs the record points at open the function.
+    EXPECT_EQ(word_at(*f, 0), 0xd503201fu);
+    EXPECT_EQ(word_at(*f, 4), 0xd503201fu);
     EXPECT_EQ(relocations("__patchable_function_entries"),
-              std::vector<std::string>{reloc(R_AARCH64_ABS64, "f", 4)});
+              std::vector<std::string>{reloc(R_AARCH64_ABS64, "f")});
     const elf::Section &entries = section("__patchable_function_entries");
     EXPECT_EQ(entries.size(), 8u);
     EXPECT_TRUE(entries.hdr.sh_flags & SHF_LINK_ORDER);
@@ -246,6 +247,18 @@ TEST_F(DiffAarch64, NotraceFunctionIsRefused) {
               std::string::npos)
         << r.err;
     EXPECT_FALSE(std::filesystem::exists(output));
+}
+
+// With CONFIG_ARM64_BTI_KERNEL (6.1 allows it for clang only) the landing
+// pad comes first and the record points at the NOPs after it.
+TEST_F(DiffAarch64, NopsAfterBtiLandingPadAreAHook) {
+    RunResult r = diff("int f(int x) { return x + 1; }\n", "int f(int x) { return x + 3; }\n",
+                       {"-mbranch-protection=pac-ret+leaf+bti"});
+    ASSERT_EQ(r.status, kWritten) << r.err;
+    EXPECT_EQ(functions(), Functions{"f"});
+    EXPECT_EQ(word_at(*out->find_symbol("f"), 0), 0xd503245fu) << "bti c";
+    EXPECT_EQ(relocations("__patchable_function_entries"),
+              std::vector<std::string>{reloc(R_AARCH64_ABS64, "f", 4)});
 }
 
 // Linux 6.4+ (DYNAMIC_FTRACE_WITH_CALL_OPS) puts two of four NOPs before
