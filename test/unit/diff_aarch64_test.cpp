@@ -373,6 +373,42 @@ TEST_F(DiffAarch64, FunctionWithAlternativeIsComparedAsAWhole) {
     EXPECT_EQ(functions(), Functions{"f"});
 }
 
+// gcc on arm64 compiles a dense switch to a jump table of code offsets in
+// an anonymous .rodata.<function>: it belongs to the function, is compared
+// through it and travels with it (the running kernel has no symbol for it).
+std::string switch_source(const std::string &case2) {
+    std::string src = "int h0(int); int h1(int); int h2(int); int h3(int);\n"
+                      "int f(int x, int y) {\n    switch (x) {\n";
+    for (int i = 0; i < 16; i++)
+        src += "    case " + std::to_string(i) + ": return " +
+               (i == 2 ? case2 : "h" + std::to_string(i % 4) + "(y + " + std::to_string(i) + ")") +
+               ";\n";
+    return src + "    }\n    return 0;\n}\n";
+}
+
+TEST_F(DiffAarch64, SwitchJumpTableTravelsWithItsFunction) {
+    // A longer case 2 moves the code of the later cases: the table's
+    // offsets change with the function.
+    RunResult r = diff(switch_source("h2(y + 2)"), switch_source("h2(h3(y) * h1(y + 7))"));
+    ASSERT_EQ(r.status, kWritten) << r.err;
+    EXPECT_EQ(functions(), Functions{"f"});
+    const elf::Section &table = section(".rodata.f");
+    EXPECT_EQ(table.size(), 16u);
+    auto text = relocations(".text.f");
+    EXPECT_NE(std::find(text.begin(), text.end(), reloc(R_AARCH64_ADR_PREL_PG_HI21, ".rodata.f")),
+              text.end())
+        << ::testing::PrintToString(text);
+}
+
+TEST_F(DiffAarch64, UnchangedFunctionsJumpTableIsNoChange) {
+    std::string g = "int g(int x) { return x + 1; }\n";
+    RunResult r = diff(switch_source("h2(y + 2)") + g,
+                       switch_source("h2(y + 2)") + "int g(int x) { return x + 5; }\n");
+    ASSERT_EQ(r.status, kWritten) << r.err;
+    EXPECT_EQ(functions(), Functions{"g"});
+    EXPECT_EQ(out->find_section(".rodata.f"), nullptr);
+}
+
 // ---- refusals ---------------------------------------------------------------
 
 TEST_F(DiffAarch64, ChangedInitCodeIsRefused) {
