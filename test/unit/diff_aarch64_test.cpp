@@ -418,6 +418,21 @@ TEST_F(DiffAarch64, ChangedInitCodeIsRefused) {
     EXPECT_NE(r.err.find("init code has already run"), std::string::npos) << r.err;
 }
 
+// __sched functions share .sched.text: the one that changed cannot be told
+// from the others (before: the last one was taken for the section's owner
+// and reported instead, or the change was missed).
+TEST_F(DiffAarch64, ChangeInASharedTextSectionIsRefused) {
+    const char *sched = "#define __sched __attribute__((section(\".sched.text\")))\n";
+    RunResult r = diff(std::string(sched) + "__sched int f(int x) { return x + 1; }\n"
+                                            "__sched int g(int x) { return x * 3; }\n",
+                       std::string(sched) + "__sched int f(int x) { return x + 2; }\n"
+                                            "__sched int g(int x) { return x * 3; }\n");
+    EXPECT_EQ(r.status, kRefused) << r.err;
+    EXPECT_NE(r.err.find("section .sched.text changed and holds several functions (f, g)"),
+              std::string::npos)
+        << r.err;
+}
+
 TEST_F(DiffAarch64, ChangedDataIsRefused) {
     RunResult r = diff("int limit = 3;\nint f(void) { return limit; }\n",
                        "int limit = 4;\nint f(void) { return limit; }\n");
