@@ -494,6 +494,18 @@ TEST_F(ArchAarch64, FtraceHookIsThePatchableEntry) {
     EXPECT_FALSE(arch.has_ftrace_hook(*obj, *obj->find_symbol("quiet")));
 }
 
+// Found by reading the bounds check: a record's addend near 2^64 wrapped
+// the end of the word it reads.
+TEST_F(ArchAarch64, MalformedPatchableRecordIsNoHook) {
+    const elf::Symbol &bump = *obj->find_symbol("bump");
+    for (auto &sec : obj->sections)
+        if (sec->name == "__patchable_function_entries" && sec->rela)
+            for (elf::Relocation &r : sec->rela->relocs)
+                if (r.sym->sec == bump.sec)
+                    r.addend = -4;
+    EXPECT_FALSE(arch.has_ftrace_hook(*obj, bump));
+}
+
 TEST_F(ArchAarch64, MappingSymbolsAreRecognised) {
     size_t mapping = 0;
     for (const auto &sym : obj->symbols)
