@@ -115,7 +115,7 @@ void refuse_init_change(Context &ctx, const Section &sec) {
 void refuse_meminit_change(Context &ctx, const Section &sec) {
     throw Refusal("{}: {} changed{}; __meminit code runs at boot and, with "
                   "CONFIG_MEMORY_HOTPLUG, again whenever memory is added, and it is notrace "
-                  "(no __fentry__ call), so the running kernel cannot be redirected to the new "
+                  "(no ftrace hook), so the running kernel cannot be redirected to the new "
                   "version; make the change in a function it calls, not inlined into it",
                   ctx.object_name, describe(sec), because_of_inlining(ctx, sec));
 }
@@ -136,7 +136,7 @@ void check_exit_change(Context &ctx, Section &sec) {
         ctx.arch.has_ftrace_hook(*ctx.patched, *sec.owner))
         return;
     throw Refusal("{}: {} changed{}; {} runs its exit code when the module is unloaded, and "
-                  "__exit code is notrace (no __fentry__ call), so the running module cannot be "
+                  "__exit code is notrace (no ftrace hook), so the running module cannot be "
                   "redirected to the new version; make the change in a function it calls, not "
                   "inlined into it",
                   ctx.object_name, describe(sec), because_of_inlining(ctx, sec),
