@@ -27,6 +27,7 @@ constexpr uint32_t kBtiJc = 0xd50324df;
 constexpr uint64_t kMaxNopsBeforeEntry = 4 * 4;
 
 std::optional<uint32_t> word_at(const Section &text, uint64_t offset) {
+    // (A malformed record may point anywhere: no overflow in the check.)
     if (offset % 4 != 0 || offset > text.data.size() || text.data.size() - offset < 4)
         return std::nullopt;
     uint32_t word;

@@ -115,7 +115,7 @@ void refuse_init_change(Context &ctx, const Section &sec) {
 void refuse_meminit_change(Context &ctx, const Section &sec) {
     throw Refusal("{}: {} changed{}; __meminit code runs at boot and, with "
                   "CONFIG_MEMORY_HOTPLUG, again whenever memory is added, and it is notrace "
-                  "(no __fentry__ call), so the running kernel cannot be redirected to the new "
+                  "(no ftrace hook), so the running kernel cannot be redirected to the new "
                   "version; make the change in a function it calls, not inlined into it",
                   ctx.object_name, describe(sec), because_of_inlining(ctx, sec));
 }
@@ -136,7 +136,7 @@ void check_exit_change(Context &ctx, Section &sec) {
         ctx.arch.has_ftrace_hook(*ctx.patched, *sec.owner))
         return;
     throw Refusal("{}: {} changed{}; {} runs its exit code when the module is unloaded, and "
-                  "__exit code is notrace (no __fentry__ call), so the running module cannot be "
+                  "__exit code is notrace (no ftrace hook), so the running module cannot be "
                   "redirected to the new version; make the change in a function it calls, not "
                   "inlined into it",
                   ctx.object_name, describe(sec), because_of_inlining(ctx, sec),
@@ -156,6 +156,17 @@ bool is_anonymous_read_only(const Context &ctx, const Section &sec) {
            (it == ctx.symbols_in.end() || it->second.empty());
 }
 
+// The names of the functions in sec, comma-separated.
+std::string functions_in(const Context &ctx, const Section &sec) {
+    std::string names;
+    auto it = ctx.symbols_in.find(&sec);
+    if (it != ctx.symbols_in.end())
+        for (const Symbol *sym : it->second)
+            if (sym->is_func())
+                names += (names.empty() ? "" : ", ") + sym->name;
+    return names;
+}
+
 void refuse_unsafe(Context &ctx, Section &sec) {
     if (sec.status != Status::Changed || is_anonymous_read_only(ctx, sec))
         return;
@@ -168,6 +179,16 @@ void refuse_unsafe(Context &ctx, Section &sec) {
         return check_exit_change(ctx, sec);
     case SectionLife::Resident:
         break;
+    }
+    // Code of several functions in one section (__sched's .sched.text, an
+    // assembler file's .text): the diff compares and copies whole sections,
+    // so it cannot tell which of them changed.
+    if (sec.is_text() && !sec.owner) {
+        if (std::string funcs = functions_in(ctx, sec); !funcs.empty())
+            throw Refusal("{}: section {} changed and holds several functions ({}); the diff "
+                          "can only tell which function changed when each has a section of its "
+                          "own (-ffunction-sections), so the change cannot be patched as it is",
+                          ctx.object_name, sec.name, funcs);
     }
     if (!sec.is_text() && sec.is_alloc()) {
         throw Refusal("{}: data {} changed (initial value or layout); a live patch cannot "

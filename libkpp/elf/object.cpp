@@ -1,6 +1,8 @@
 // Look-ups, construction helpers and section/symbol binding for the model.
 #include "libkpp/elf/object.h"
 
+#include <algorithm>
+
 namespace kpp::elf {
 
 std::span<const uint8_t> Section::bytes(uint64_t offset, uint64_t len) const {
@@ -78,26 +80,40 @@ void Object::reindex() {
 
 namespace {
 
-// arm64's alternatives put their replacement instructions in subsection 1
-// of the function's own section, after its last instruction and outside its
-// symbol: a function that starts a text section and is its only function
-// or object still owns it, replacements included.
-void bind_lone_functions(Object &obj) {
-    std::unordered_map<Section *, std::vector<Symbol *>> named;
-    for (auto &sym : obj.symbols)
-        if (sym->sec && !sym->sec->owner && (sym->is_func() || sym->is_object()))
+using SymbolsOf = std::unordered_map<const Section *, std::vector<const Symbol *>>;
+
+// The functions and objects of each section, but for the __pfx_ symbols
+// that kernels built with call padding put on up to 16 bytes before a
+// function.
+SymbolsOf named_symbols(const Object &obj) {
+    SymbolsOf named;
+    for (const auto &sym : obj.symbols)
+        if (sym->sec && (sym->is_func() || sym->is_object()) && !sym->name.starts_with("__pfx_"))
             named[sym->sec].push_back(sym.get());
-    for (auto &[sec, syms] : named) {
-        Symbol *only = syms.size() == 1 ? syms.front() : nullptr;
-        if (only && only->is_func() && sec->is_text() && only->value <= 16 &&
-            only->value + only->size <= sec->size())
-            sec->owner = only;
-    }
+    return named;
+}
+
+// With -ffunction-sections/-fdata-sections a function or object owns the
+// section it fills. A function may also start a little into it (after
+// __pfx_ padding, or arm64's -fpatchable-function-entry=N,M NOPs) when
+// nothing but its aliases is there; and it may end before the section does:
+// arm64's alternatives put their replacement instructions in subsection 1 of
+// the function's own section, after its last instruction.
+bool owns_section(const Symbol &sym, const std::vector<const Symbol *> &named) {
+    const Section &sec = *sym.sec;
+    bool ends_it = sym.value + sym.size == sec.size();
+    if (sym.value == 0 && ends_it)
+        return true;
+    bool alone = std::all_of(named.begin(), named.end(),
+                             [&](const Symbol *other) { return other->value == sym.value; });
+    return sym.is_func() && alone && sym.value <= 16 &&
+           (ends_it || (sec.is_text() && sym.value + sym.size <= sec.size()));
 }
 
 } // namespace
 
 void bind_sections_to_symbols(Object &obj) {
+    SymbolsOf named = named_symbols(obj);
     for (auto &owned : obj.symbols) {
         Symbol *sym = owned.get();
         if (!sym->sec)
@@ -107,15 +123,10 @@ void bind_sections_to_symbols(Object &obj) {
                 sym->sec->secsym = sym;
             continue;
         }
-        // With -ffunction-sections/-fdata-sections a function or object
-        // that fills its section owns it. Kernels built with call padding put
-        // a __pfx_ symbol for up to 16 bytes of padding before a function.
-        bool fills = sym->size + sym->value == sym->sec->size() &&
-                     (sym->value == 0 || (sym->is_func() && sym->value <= 16));
-        if ((sym->is_func() || sym->is_object()) && fills && !sym->sec->owner)
+        if ((sym->is_func() || sym->is_object()) && !sym->sec->owner &&
+            owns_section(*sym, named[sym->sec]))
             sym->sec->owner = sym;
     }
-    bind_lone_functions(obj);
 }
 
 } // namespace kpp::elf

@@ -227,10 +227,11 @@ TEST_F(DiffAarch64, PatchableEntryOfTheChangedFunctionIsKept) {
     EXPECT_EQ(functions(), Functions{"f"});
     const elf::Symbol *f = out->find_symbol("f");
     ASSERT_NE(f, nullptr);
-    // bti c, then the two NOPs the record points at.
-    EXPECT_EQ(word_at(*f, 0), 0xd503245fu);
+    // The two NOPs the record points at open the function.
+    EXPECT_EQ(word_at(*f, 0), 0xd503201fu);
+    EXPECT_EQ(word_at(*f, 4), 0xd503201fu);
     EXPECT_EQ(relocations("__patchable_function_entries"),
-              std::vector<std::string>{reloc(R_AARCH64_ABS64, "f", 4)});
+              std::vector<std::string>{reloc(R_AARCH64_ABS64, "f")});
     const elf::Section &entries = section("__patchable_function_entries");
     EXPECT_EQ(entries.size(), 8u);
     EXPECT_TRUE(entries.hdr.sh_flags & SHF_LINK_ORDER);
@@ -246,6 +247,18 @@ TEST_F(DiffAarch64, NotraceFunctionIsRefused) {
               std::string::npos)
         << r.err;
     EXPECT_FALSE(std::filesystem::exists(output));
+}
+
+// With CONFIG_ARM64_BTI_KERNEL (6.1 allows it for clang only) the landing
+// pad comes first and the record points at the NOPs after it.
+TEST_F(DiffAarch64, NopsAfterBtiLandingPadAreAHook) {
+    RunResult r = diff("int f(int x) { return x + 1; }\n", "int f(int x) { return x + 3; }\n",
+                       {"-mbranch-protection=pac-ret+leaf+bti"});
+    ASSERT_EQ(r.status, kWritten) << r.err;
+    EXPECT_EQ(functions(), Functions{"f"});
+    EXPECT_EQ(word_at(*out->find_symbol("f"), 0), 0xd503245fu) << "bti c";
+    EXPECT_EQ(relocations("__patchable_function_entries"),
+              std::vector<std::string>{reloc(R_AARCH64_ABS64, "f", 4)});
 }
 
 // Linux 6.4+ (DYNAMIC_FTRACE_WITH_CALL_OPS) puts two of four NOPs before
@@ -360,6 +373,42 @@ TEST_F(DiffAarch64, FunctionWithAlternativeIsComparedAsAWhole) {
     EXPECT_EQ(functions(), Functions{"f"});
 }
 
+// gcc on arm64 compiles a dense switch to a jump table of code offsets in
+// an anonymous .rodata.<function>: it belongs to the function, is compared
+// through it and travels with it (the running kernel has no symbol for it).
+std::string switch_source(const std::string &case2) {
+    std::string src = "int h0(int); int h1(int); int h2(int); int h3(int);\n"
+                      "int f(int x, int y) {\n    switch (x) {\n";
+    for (int i = 0; i < 16; i++)
+        src += "    case " + std::to_string(i) + ": return " +
+               (i == 2 ? case2 : "h" + std::to_string(i % 4) + "(y + " + std::to_string(i) + ")") +
+               ";\n";
+    return src + "    }\n    return 0;\n}\n";
+}
+
+TEST_F(DiffAarch64, SwitchJumpTableTravelsWithItsFunction) {
+    // A longer case 2 moves the code of the later cases: the table's
+    // offsets change with the function.
+    RunResult r = diff(switch_source("h2(y + 2)"), switch_source("h2(h3(y) * h1(y + 7))"));
+    ASSERT_EQ(r.status, kWritten) << r.err;
+    EXPECT_EQ(functions(), Functions{"f"});
+    const elf::Section &table = section(".rodata.f");
+    EXPECT_EQ(table.size(), 16u);
+    auto text = relocations(".text.f");
+    EXPECT_NE(std::find(text.begin(), text.end(), reloc(R_AARCH64_ADR_PREL_PG_HI21, ".rodata.f")),
+              text.end())
+        << ::testing::PrintToString(text);
+}
+
+TEST_F(DiffAarch64, UnchangedFunctionsJumpTableIsNoChange) {
+    std::string g = "int g(int x) { return x + 1; }\n";
+    RunResult r = diff(switch_source("h2(y + 2)") + g,
+                       switch_source("h2(y + 2)") + "int g(int x) { return x + 5; }\n");
+    ASSERT_EQ(r.status, kWritten) << r.err;
+    EXPECT_EQ(functions(), Functions{"g"});
+    EXPECT_EQ(out->find_section(".rodata.f"), nullptr);
+}
+
 // ---- refusals ---------------------------------------------------------------
 
 TEST_F(DiffAarch64, ChangedInitCodeIsRefused) {
@@ -367,6 +416,21 @@ TEST_F(DiffAarch64, ChangedInitCodeIsRefused) {
                        "__init int setup(int x) { return x + 2; }\n");
     EXPECT_EQ(r.status, kRefused) << r.err;
     EXPECT_NE(r.err.find("init code has already run"), std::string::npos) << r.err;
+}
+
+// __sched functions share .sched.text: the one that changed cannot be told
+// from the others (before: the last one was taken for the section's owner
+// and reported instead, or the change was missed).
+TEST_F(DiffAarch64, ChangeInASharedTextSectionIsRefused) {
+    const char *sched = "#define __sched __attribute__((section(\".sched.text\")))\n";
+    RunResult r = diff(std::string(sched) + "__sched int f(int x) { return x + 1; }\n"
+                                            "__sched int g(int x) { return x * 3; }\n",
+                       std::string(sched) + "__sched int f(int x) { return x + 2; }\n"
+                                            "__sched int g(int x) { return x * 3; }\n");
+    EXPECT_EQ(r.status, kRefused) << r.err;
+    EXPECT_NE(r.err.find("section .sched.text changed and holds several functions (f, g)"),
+              std::string::npos)
+        << r.err;
 }
 
 TEST_F(DiffAarch64, ChangedDataIsRefused) {
@@ -428,6 +492,18 @@ TEST_F(ArchAarch64, BranchesAndPcRelativeTypes) {
 TEST_F(ArchAarch64, FtraceHookIsThePatchableEntry) {
     EXPECT_TRUE(arch.has_ftrace_hook(*obj, *obj->find_symbol("bump")));
     EXPECT_FALSE(arch.has_ftrace_hook(*obj, *obj->find_symbol("quiet")));
+}
+
+// Found by reading the bounds check: a record's addend near 2^64 wrapped
+// the end of the word it reads.
+TEST_F(ArchAarch64, MalformedPatchableRecordIsNoHook) {
+    const elf::Symbol &bump = *obj->find_symbol("bump");
+    for (auto &sec : obj->sections)
+        if (sec->name == "__patchable_function_entries" && sec->rela)
+            for (elf::Relocation &r : sec->rela->relocs)
+                if (r.sym->sec == bump.sec)
+                    r.addend = -4;
+    EXPECT_FALSE(arch.has_ftrace_hook(*obj, bump));
 }
 
 TEST_F(ArchAarch64, MappingSymbolsAreRecognised) {

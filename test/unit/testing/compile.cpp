@@ -35,7 +35,7 @@ const std::vector<std::string> kAarch64KernelFlags = {
     "-fpatchable-function-entry=2",
     "-mgeneral-regs-only",
     "-mabi=lp64",
-    "-mbranch-protection=pac-ret+leaf+bti",
+    "-mbranch-protection=pac-ret+leaf", // 6.1 turns BTI off for gcc (ARM64_BTI_KERNEL)
     "-fno-pic",
     "-mcmodel=small",
     "-fno-asynchronous-unwind-tables",

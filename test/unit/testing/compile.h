@@ -14,8 +14,8 @@ namespace kpp::testing {
 // (-mfentry needs -pg; gcc 12 accepts all of these together.)
 extern const std::vector<std::string> kKernelFlags;
 
-// The same for arm64 (arch/arm64/Makefile of 6.1 with ftrace, pointer
-// authentication and BTI, as Debian's arm64 kernel is built), compiled by
+// The same for arm64 (arch/arm64/Makefile of 6.1 with ftrace and pointer
+// authentication, as Debian's arm64 kernel is built), compiled by
 // kAarch64Compiler (gcc-aarch64-linux-gnu).
 extern const std::vector<std::string> kAarch64KernelFlags;
 inline constexpr const char *kAarch64Compiler = "aarch64-linux-gnu-gcc";
