@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <set>
 
 namespace kpp::diff {
@@ -100,6 +101,10 @@ class OutputBuilder {
     void place_sections() {
         for (auto &owned : ctx_.patched->sections) {
             const Section &in = *owned;
+            if (is_debug_section(in)) {
+                append(in, new_section_like(in), 0, in.size(), 1);
+                continue;
+            }
             if (in.name.empty() || in.is_rela() || is_ignored_section(in))
                 continue;
             if (in.include) {
@@ -311,6 +316,38 @@ class OutputBuilder {
                       ctx_.object_name, user, sym->sec->name, offset);
     }
 
+    // A relocation of the DWARF copied whole: what the patch holds (its
+    // functions, data and the other DWARF sections) keeps its place; an
+    // address of anything else (a function the patch does not carry) goes
+    // far from every section of the module, so that no tool takes it for
+    // patched code, and an offset (32 bits) into anything else stays 0.
+    // Never a reference to the running kernel: the livepatch core cannot
+    // relocate sections that are not loaded.
+    std::optional<Relocation> translate_debug(const Relocation &rel, uint64_t out_offset) {
+        const Symbol *sym = rel.sym;
+        if (sym->sec) {
+            int64_t offset =
+                rel.addend + (sym->is_section() ? 0 : static_cast<int64_t>(sym->value));
+            if (auto where = placed(*sym->sec, offset))
+                return Relocation{out_offset, rel.type, static_cast<int64_t>(where->second),
+                                  where->first->secsym};
+        }
+        if (rel.type != ctx_.arch.absolute64())
+            return std::nullopt;
+        return Relocation{out_offset, rel.type, 0, absent_code()};
+    }
+
+    // Where the DWARF of code the patch does not carry points (see
+    // translate_debug): an absolute address no module section is near.
+    Symbol *absent_code() {
+        if (!absent_code_) {
+            absent_code_ = out_->add_symbol(".kpatchpp.debug.absent", STB_LOCAL, STT_NOTYPE,
+                                            nullptr, 0xfff0000000000000ULL, 0);
+            absent_code_->shndx = SHN_ABS;
+        }
+        return absent_code_;
+    }
+
     void copy_relocations() {
         for (auto &owned : ctx_.patched->sections) {
             const Section *in = owned.get();
@@ -324,8 +361,13 @@ class OutputBuilder {
                     relocs.begin(), relocs.end(), p.in_begin,
                     [](const Relocation &r, uint64_t off) { return r.offset < off; });
                 for (auto it = first; it != relocs.end() && it->offset < p.in_end; ++it) {
-                    Relocation r = translate(*in, *it, p.out_offset + (it->offset - p.in_begin));
-                    out_->rela_for(p.out)->relocs.push_back(r);
+                    uint64_t at = p.out_offset + (it->offset - p.in_begin);
+                    if (is_debug_section(*in)) {
+                        if (auto r = translate_debug(*it, at))
+                            out_->rela_for(p.out)->relocs.push_back(*r);
+                        continue;
+                    }
+                    out_->rela_for(p.out)->relocs.push_back(translate(*in, *it, at));
                 }
             }
         }
@@ -435,6 +477,7 @@ class OutputBuilder {
     // The parent's FILE group of each local symbol of the original object.
     FileGroups groups_;
     Symbol *file_symbol_ = nullptr;
+    Symbol *absent_code_ = nullptr;
     std::unordered_map<const Section *, std::vector<Piece>> pieces_;
     std::unordered_map<const Symbol *, Symbol *> out_symbol_;
     std::unordered_map<std::string, Symbol *> kernel_refs_;

@@ -52,6 +52,10 @@ bool is_read_only_data(const elf::Section &sec) {
     return sec.is_alloc() && !sec.is_text() && (sec.hdr.sh_flags & SHF_WRITE) == 0;
 }
 
+bool is_debug_section(const elf::Section &sec) {
+    return sec.name.starts_with(".debug_") && !sec.is_rela();
+}
+
 bool is_author_section(const elf::Section &sec) {
     return sec.name.starts_with(".kpatchpp.") && !sec.name.starts_with(".kpatchpp.ignore");
 }

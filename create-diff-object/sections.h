@@ -35,6 +35,9 @@ bool is_ignored_section(const elf::Section &sec);
 // Data the kernel only reads (alloc, neither writable nor code): a copy in
 // the patch module behaves exactly like the kernel's.
 bool is_read_only_data(const elf::Section &sec);
+// DWARF (.debug_info, .debug_line, ...): not compared, but copied into the
+// output so that tools resolve addresses in the patched code.
+bool is_debug_section(const elf::Section &sec);
 // Sections the author's macros (kmod/patch/kpatchpp-macros.h) create.
 bool is_author_section(const elf::Section &sec);
 // The sections whose every symbol is a special static (see names.h).

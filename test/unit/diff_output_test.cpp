@@ -394,4 +394,49 @@ TEST_F(Diff, VmlinuxStaticKeyInPatchedFunctionIsKept) {
         << ::testing::PrintToString(relocations(*out, "__jump_table"));
 }
 
+// ---- debug info ------------------------------------------------------------
+
+const char *kDebugOrig = R"(int other(int x) { return x * 3; }
+
+int add(int a, int b)
+{
+	return a + b;
+}
+)";
+const char *kDebugPatched = R"(int other(int x) { return x * 3; }
+
+int add(int a, int b)
+{
+	if (a > 100)
+		return 7;
+	return a + b + 1;
+}
+)";
+
+// The patch carries the DWARF of its code: addr2line finds the new add's
+// lines; nothing in the DWARF refers to the running kernel (the livepatch
+// core cannot relocate sections that are not loaded), and other's address
+// is nowhere near the module's sections.
+TEST_F(Diff, DebugInfoOfIncludedFunctionsResolves) {
+    diff::Result r = diff(kDebugOrig, kDebugPatched, {"-g"});
+    EXPECT_EQ(function_names(r), Names{"add"});
+    RunResult line = run({"addr2line", "-f", "-e", output.string(), "-j", ".text.add", "0x5"});
+    ASSERT_EQ(line.status, 0) << line.err;
+    EXPECT_EQ(line.out.substr(0, line.out.find('\n')), "add") << line.out;
+    EXPECT_NE(line.out.find("unit.c:"), std::string::npos) << line.out;
+    EXPECT_EQ(line.out.find("unit.c:0"), std::string::npos) << line.out;
+    auto out = elf::Object::read(output.string());
+    ASSERT_NE(out->find_section(".debug_info"), nullptr);
+    ASSERT_NE(out->find_section(".debug_line"), nullptr);
+    for (const auto &sec : out->sections) {
+        if (!sec->is_rela() || !sec->base->name.starts_with(".debug_"))
+            continue;
+        for (const auto &rel : sec->relocs) {
+            EXPECT_FALSE(rel.sym->is_undefined()) << sec->name << " refers to " << rel.sym->name;
+            EXPECT_FALSE(rel.sym->sec && rel.sym->sec->name == ".text.other")
+                << sec->name << " refers to code the patch does not carry";
+        }
+    }
+}
+
 } // namespace
