@@ -214,7 +214,7 @@ void correlate_sections(Context &ctx) {
 } // namespace
 
 void correlate(Context &ctx) {
-    ctx.special_static_sections = special_static_sections(*ctx.patched);
+    ctx.special_static_sections = special_static_sections(*ctx.patched, ctx.arch);
     bind_children(*ctx.orig);
     bind_children(*ctx.patched);
     correlate_symbols(ctx);

@@ -60,7 +60,8 @@ bool is_author_section(const elf::Section &sec) {
     return sec.name.starts_with(".kpatchpp.") && !sec.name.starts_with(".kpatchpp.ignore");
 }
 
-std::unordered_set<const elf::Section *> special_static_sections(const elf::Object &obj) {
+std::unordered_set<const elf::Section *> special_static_sections(const elf::Object &obj,
+                                                                 const Arch &arch) {
     std::unordered_set<const elf::Section *> all_special, mixed;
     // Data the compiler made without a symbol (GCC's UBSAN check data in
     // .data..Lubsan_data3, clang's .data..L__unnamed_1 and switch tables in
@@ -70,7 +71,7 @@ std::unordered_set<const elf::Section *> special_static_sections(const elf::Obje
             !data.empty() && is_special_static(data))
             all_special.insert(sec.get());
     for (const auto &sym : obj.symbols) {
-        if (!sym->sec || sym->is_section())
+        if (!sym->sec || sym->is_section() || arch.is_mapping_symbol(*sym))
             continue;
         if (is_special_static(sym->name))
             all_special.insert(sym->sec);

@@ -1,6 +1,7 @@
 // Kinds of sections in a kernel object, by the names the kernel and GCC give them.
 #pragma once
 
+#include "create-diff-object/arch.h"
 #include "libkpp/elf/object.h"
 
 #include <unordered_set>
@@ -41,6 +42,8 @@ bool is_debug_section(const elf::Section &sec);
 // Sections the author's macros (kmod/patch/kpatchpp-macros.h) create.
 bool is_author_section(const elf::Section &sec);
 // The sections whose every symbol is a special static (see names.h).
-std::unordered_set<const elf::Section *> special_static_sections(const elf::Object &obj);
+// (arm64's $d mapping symbols mark data, they do not name any.)
+std::unordered_set<const elf::Section *> special_static_sections(const elf::Object &obj,
+                                                                 const Arch &arch);
 
 } // namespace kpp::diff

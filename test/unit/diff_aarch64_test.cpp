@@ -65,6 +65,14 @@ l_yes:
 static inline void alt_barrier(void) { asm volatile(ALTERNATIVE("nop", "dmb ish", 5)); }
 void __might_sleep(const char *file, int line);
 #define might_sleep() __might_sleep(__FILE__, __LINE__)
+struct pi_entry { const char *fmt, *func, *file; unsigned int line; };
+#define printk(fmt) ({                                                     \
+    static const struct pi_entry _entry __attribute__((used)) =            \
+        { fmt, __func__, __FILE__, __LINE__ };                             \
+    static const struct pi_entry *_entry_ptr                               \
+        __attribute__((used, section(".printk_index"))) = &_entry;         \
+    _printk(fmt); })
+int _printk(const char *fmt, ...);
 #define notrace __attribute__((patchable_function_entry(0, 0)))
 #define __init __attribute__((section(".init.text")))
 )";
@@ -279,6 +287,14 @@ TEST_F(DiffAarch64, LineNumberOnlyChangeIsNoChange) {
                        "\n\n\nint f(int x) {\n    might_sleep();\n    return x + 1;\n}\n");
     EXPECT_EQ(r.status, kNoChange) << r.err;
     EXPECT_EQ(r.out, "unit.o: no changed functions\n");
+}
+
+// printk's index entry (a special static in .rodata._entry.N, beside a $d
+// mapping symbol on arm64) holds the line: moved, it is no change.
+TEST_F(DiffAarch64, MovedPrintkIndexEntryIsNoChange) {
+    const char *f = "int f(int x) {\n    printk(\"f called\\n\");\n    return x + 1;\n}\n";
+    RunResult r = diff(f, std::string("\n\n") + f);
+    EXPECT_EQ(r.status, kNoChange) << r.err;
 }
 
 // The same instruction (mov w1, #imm) passing a real argument is a change.
