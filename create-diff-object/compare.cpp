@@ -135,6 +135,10 @@ void check_exit_change(Context &ctx, Section &sec) {
     if (sec.is_text() && sec.owner && sec.owner->is_func() &&
         ctx.arch.has_ftrace_hook(*ctx.patched, *sec.owner))
         return;
+    if (!sec.is_text())
+        throw Refusal("{}: exit data {} changed; {} holds it from load to unload, for its exit "
+                      "code, and a live patch cannot change data the module already holds",
+                      ctx.object_name, describe(sec), ctx.options.parent_name);
     throw Refusal("{}: {} changed{}; {} runs its exit code when the module is unloaded, and "
                   "__exit code is notrace (no ftrace hook), so the running module cannot be "
                   "redirected to the new version; make the change in a function it calls, not "

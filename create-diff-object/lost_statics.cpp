@@ -22,9 +22,8 @@ std::set<std::string, std::less<>> intended_fresh_copies(const Context &ctx) {
         for (const Relocation &r : table->rela->relocs) {
             if (!r.sym->sec)
                 continue;
-            int64_t at = (r.sym->is_section() ? 0 : static_cast<int64_t>(r.sym->value)) +
-                         ctx.arch.target_offset(*table, r);
-            names.emplace(string_at(*r.sym->sec, at));
+            names.emplace(string_at(*r.sym->sec,
+                                    offset_in_section(*r.sym, ctx.arch.target_offset(*table, r))));
         }
     }
     return names;

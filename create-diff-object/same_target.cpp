@@ -9,8 +9,16 @@ namespace kpp::diff {
 namespace {
 
 // Constants that point at constants that point at ...: deeper than this,
-// the targets are taken to differ.
+// or more relocations compared for one pair than kMaxSteps, the targets
+// are taken to differ (a malformed object must not make the search explode).
 constexpr int kMaxDepth = 8;
+constexpr size_t kMaxSteps = 4096;
+
+// One comparison of two relocations, through everything it compares in turn.
+struct Search {
+    TargetComparison &cmp;
+    size_t steps_left = kMaxSteps;
+};
 
 // A span of one section whose contents are compared, and where inside it
 // the relocation points.
@@ -20,9 +28,8 @@ struct Extent {
     int64_t inner = 0;
 };
 
-// Where a target is, as an offset in its section.
 int64_t place_of(const Target &t) {
-    return (t.sym->is_section() ? 0 : static_cast<int64_t>(t.sym->value)) + t.offset;
+    return offset_in_section(*t.sym, t.offset);
 }
 
 // The name of what a symbol stands for: the data a section was made for,
@@ -74,8 +81,7 @@ const std::vector<int64_t> &entry_points(Context &ctx, const Section &sec) {
                 for (const Relocation &r : rela->relocs)
                     if (r.sym->sec)
                         ctx.entry_points[r.sym->sec].push_back(
-                            (r.sym->is_section() ? 0 : static_cast<int64_t>(r.sym->value)) +
-                            ctx.arch.target_offset(*rela->base, r));
+                            offset_in_section(*r.sym, ctx.arch.target_offset(*rela->base, r)));
             }
         for (auto &[s, offsets] : ctx.entry_points) {
             std::sort(offsets.begin(), offsets.end());
@@ -107,8 +113,7 @@ Extent piece_extent(Context &ctx, const Target &t) {
 }
 
 bool same_target_at(Context &ctx, const Section &orig_sec, const Relocation &a,
-                    const Section &patched_sec, const Relocation &b, TargetComparison &cmp,
-                    int depth);
+                    const Section &patched_sec, const Relocation &b, Search &search, int depth);
 
 std::span<const Relocation> relocations_in(const Extent &e) {
     if (!e.sec->rela)
@@ -122,8 +127,7 @@ std::span<const Relocation> relocations_in(const Extent &e) {
 }
 
 // Same size, bytes and relocations (their targets compared in turn).
-bool same_contents(Context &ctx, const Extent &a, const Extent &b, TargetComparison &cmp,
-                   int depth) {
+bool same_contents(Context &ctx, const Extent &a, const Extent &b, Search &search, int depth) {
     if (a.inner != b.inner || a.end - a.begin != b.end - b.begin)
         return false;
     bool a_bits = a.sec->hdr.sh_type != SHT_NOBITS, b_bits = b.sec->hdr.sh_type != SHT_NOBITS;
@@ -137,7 +141,7 @@ bool same_contents(Context &ctx, const Extent &a, const Extent &b, TargetCompari
         return false;
     for (size_t i = 0; i < ra.size(); i++)
         if (ra[i].offset - a.begin != rb[i].offset - b.begin || ra[i].type != rb[i].type ||
-            !same_target_at(ctx, *a.sec, ra[i], *b.sec, rb[i], cmp, depth + 1))
+            !same_target_at(ctx, *a.sec, ra[i], *b.sec, rb[i], search, depth + 1))
             return false;
     return true;
 }
@@ -161,10 +165,10 @@ bool same_name(const Symbol &a, const Symbol &b) {
 }
 
 bool same_target_at(Context &ctx, const Section &orig_sec, const Relocation &a,
-                    const Section &patched_sec, const Relocation &b, TargetComparison &cmp,
-                    int depth) {
-    if (depth > kMaxDepth)
+                    const Section &patched_sec, const Relocation &b, Search &search, int depth) {
+    if (depth > kMaxDepth || search.steps_left == 0)
         return false;
+    search.steps_left--;
     Target ta = resolve_target(ctx, orig_sec, a);
     Target tb = resolve_target(ctx, patched_sec, b);
     const Symbol *sa = ta.sym, *sb = tb.sym;
@@ -172,9 +176,9 @@ bool same_target_at(Context &ctx, const Section &orig_sec, const Relocation &a,
     // clang names some of them by a counter (.L.str.3).
     if (sa->sec && sb->sec && is_string_section(*sa->sec) && is_string_section(*sb->sec))
         return same_strings(string_at(*sa->sec, place_of(ta)), string_at(*sb->sec, place_of(tb)),
-                            cmp);
+                            search.cmp);
     if (is_value(ta) && is_value(tb))
-        return same_contents(ctx, value_extent(ta), value_extent(tb), cmp, depth);
+        return same_contents(ctx, value_extent(ta), value_extent(tb), search, depth);
     // Per-call-site statics are never correlated: the same macro at the
     // same place makes one of the same kind.
     std::string_view na = data_name(*sa), nb = data_name(*sb);
@@ -183,7 +187,7 @@ bool same_target_at(Context &ctx, const Section &orig_sec, const Relocation &a,
     // A piece of code or constant data without a symbol (alternatives'
     // .altinstr_aux, anonymous .rodata): its contents, wherever it moved.
     if (is_anonymous_piece(ta) && is_anonymous_piece(tb) && sb->sec->twin == sa->sec)
-        return same_contents(ctx, piece_extent(ctx, ta), piece_extent(ctx, tb), cmp, depth);
+        return same_contents(ctx, piece_extent(ctx, ta), piece_extent(ctx, tb), search, depth);
     if (ta.offset != tb.offset)
         return false;
     if (sb->twin == sa)
@@ -192,6 +196,11 @@ bool same_target_at(Context &ctx, const Section &orig_sec, const Relocation &a,
 }
 
 } // namespace
+
+int64_t offset_in_section(const Symbol &sym, int64_t offset) {
+    uint64_t base = sym.is_section() ? 0 : sym.value;
+    return static_cast<int64_t>(base + static_cast<uint64_t>(offset)); // wraps on bad input
+}
 
 std::string_view string_at(const Section &sec, int64_t offset) {
     if (offset < 0 || static_cast<uint64_t>(offset) >= sec.data.size())
@@ -229,7 +238,8 @@ bool same_up_to_line_numbers(std::string_view a, std::string_view b) {
 
 bool same_target(Context &ctx, const Section &orig_sec, const Relocation &a,
                  const Section &patched_sec, const Relocation &b, TargetComparison &cmp) {
-    return same_target_at(ctx, orig_sec, a, patched_sec, b, cmp, 0);
+    Search search{cmp};
+    return same_target_at(ctx, orig_sec, a, patched_sec, b, search, 0);
 }
 
 } // namespace kpp::diff

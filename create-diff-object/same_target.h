@@ -21,6 +21,9 @@ struct TargetComparison {
 bool same_target(Context &ctx, const Section &orig_sec, const Relocation &a,
                  const Section &patched_sec, const Relocation &b, TargetComparison &cmp);
 
+// Where `offset` inside sym is in sym's section.
+int64_t offset_in_section(const Symbol &sym, int64_t offset);
+
 // The NUL-terminated string at `offset` of sec (empty outside it).
 std::string_view string_at(const Section &sec, int64_t offset);
 

@@ -27,8 +27,6 @@ bool is_constant_pool(const elf::Section &sec) {
 }
 
 SectionLife section_life(const elf::Section &sec) {
-    if (sec.name == ".init.data..ro_after_init")
-        return SectionLife::Resident;
     if (starts_with_any(sec.name, {".init."}))
         return SectionLife::Init;
     if (starts_with_any(sec.name, {".meminit."}))
