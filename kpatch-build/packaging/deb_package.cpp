@@ -94,12 +94,15 @@ std::string deb_control(const PatchPackage &package, uint64_t installed_size_kib
         "Section: kernel\n"
         "Priority: optional\n"
         "Description: {summary}\n"
-        " The live patch module {module}.ko, built by kpatch-build (kpatch++) for\n"
-        " Linux {release}, installed in /{dir}/. kpatch.service loads it at\n"
-        " boot when that kernel runs; \"kpatch load {module}\" loads it now.\n"
+        " The live patch module {module}.ko,\n"
+        " built by kpatch-build (kpatch++) for Linux {release}.\n"
+        " It is installed in /{dir}/,\n"
+        " where kpatch.service loads it at boot when that kernel runs.\n"
+        " To load it now: kpatch load {module}\n"
         " .\n"
-        " Every patch package for this kernel provides {slot} and\n"
-        " conflicts with it, so a newer cumulative patch replaces this one.\n",
+        " Every patch package for this kernel provides, conflicts with and\n"
+        " replaces {slot}, so that a newer\n"
+        " cumulative patch replaces this one.\n",
         fmt::arg("name", package_name(package)), fmt::arg("version", package.version),
         fmt::arg("arch", package.architecture), fmt::arg("maintainer", package.maintainer),
         fmt::arg("size", installed_size_kib),
@@ -112,13 +115,15 @@ std::string deb_control(const PatchPackage &package, uint64_t installed_size_kib
 std::string deb_changelog(const PatchPackage &package, std::time_t date) {
     // RFC 5322 date, in UTC so the text does not depend on the build host.
     return fmt::format("{} ({}) unstable; urgency=medium\n\n"
-                       "  * {}, built by kpatch-build.\n\n"
+                       "  * Live patch built by kpatch-build.\n"
+                       "    Module: {}.ko\n"
+                       "    Kernel: Linux {}\n\n"
                        " -- {}  {:%a, %d %b %Y %H:%M:%S} +0000\n",
-                       package_name(package), package.version, package_summary(package),
+                       package_name(package), package.version, package.module_name, package.release,
                        package.maintainer, fmt::gmtime(date));
 }
 
-std::string deb_copyright(const PatchPackage &package) {
+std::string deb_copyright(const PatchPackage &package, std::time_t date) {
     return fmt::format(
         "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"
         "Upstream-Name: {}\n"
@@ -126,11 +131,12 @@ std::string deb_copyright(const PatchPackage &package) {
         " sources of release {} and a patch to them.\n"
         "\n"
         "Files: *\n"
-        "Copyright: The Linux kernel authors and the patch's authors\n"
+        "Copyright: 1991-{:%Y} Linus Torvalds, the Linux kernel authors and the\n"
+        " authors of the patch\n"
         "License: GPL-2\n"
         " On Debian systems, the complete text of the GNU General Public License\n"
         " version 2 can be found in /usr/share/common-licenses/GPL-2.\n",
-        package_name(package), package.release);
+        package_name(package), package.release, fmt::gmtime(date));
 }
 
 void stage_deb_tree(const PatchPackage &package, const fs::path &module, const fs::path &staging,
@@ -145,7 +151,7 @@ void stage_deb_tree(const PatchPackage &package, const fs::path &module, const f
     set_mode(staging / installed, kFileMode);
 
     make_dirs(staging, doc_dir(package));
-    write_file(staging / doc_dir(package) / "copyright", deb_copyright(package));
+    write_file(staging / doc_dir(package) / "copyright", deb_copyright(package, date));
     const fs::path changelog = staging / doc_dir(package) / "changelog";
     write_file(changelog, deb_changelog(package, date));
     run_logged({"gzip", "-9n", changelog.string()}, log); // Debian policy 12.7

@@ -21,8 +21,9 @@ std::string deb_control(const PatchPackage &package, uint64_t installed_size_kib
 // usr/share/doc/PKG/changelog (gzipped in the package): one entry dated `date`.
 std::string deb_changelog(const PatchPackage &package, std::time_t date);
 
-// usr/share/doc/PKG/copyright: the module is built from the kernel, GPL-2.
-std::string deb_copyright(const PatchPackage &package);
+// usr/share/doc/PKG/copyright: the module is built from the kernel, GPL-2;
+// the notice's years run to `date`'s.
+std::string deb_copyright(const PatchPackage &package, std::time_t date);
 
 // Writes the package tree under `staging` (module, documentation,
 // DEBIAN/control and DEBIAN/md5sums). `staging` must not exist yet.

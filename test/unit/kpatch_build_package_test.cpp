@@ -104,45 +104,48 @@ TEST(PatchPackage, VersionsDpkgAndRpmOrderAlike) {
 }
 
 TEST(DebPackage, ControlFile) {
-    EXPECT_EQ(
-        deb_control(meminfo_package(), 12),
-        "Package: kpatch-patch-6.1.0-57-cloud-amd64-livepatch-meminfo\n"
-        "Version: 2\n"
-        "Architecture: amd64\n"
-        "Maintainer: Patch Author <author@example.org>\n"
-        "Installed-Size: 12\n"
-        "Depends: linux-image-6.1.0-57-cloud-amd64, kpatchpp\n"
-        "Provides: kpatch-patch-6.1.0-57-cloud-amd64\n"
-        "Conflicts: kpatch-patch-6.1.0-57-cloud-amd64\n"
-        "Replaces: kpatch-patch-6.1.0-57-cloud-amd64\n"
-        "Section: kernel\n"
-        "Priority: optional\n"
-        "Description: live patch livepatch_meminfo for Linux 6.1.0-57-cloud-amd64\n"
-        " The live patch module livepatch_meminfo.ko, built by kpatch-build (kpatch++) for\n"
-        " Linux 6.1.0-57-cloud-amd64, installed in /var/lib/kpatch/6.1.0-57-cloud-amd64/. "
-        "kpatch.service loads it at\n"
-        " boot when that kernel runs; \"kpatch load livepatch_meminfo\" loads it now.\n"
-        " .\n"
-        " Every patch package for this kernel provides kpatch-patch-6.1.0-57-cloud-amd64 and\n"
-        " conflicts with it, so a newer cumulative patch replaces this one.\n");
+    EXPECT_EQ(deb_control(meminfo_package(), 12),
+              "Package: kpatch-patch-6.1.0-57-cloud-amd64-livepatch-meminfo\n"
+              "Version: 2\n"
+              "Architecture: amd64\n"
+              "Maintainer: Patch Author <author@example.org>\n"
+              "Installed-Size: 12\n"
+              "Depends: linux-image-6.1.0-57-cloud-amd64, kpatchpp\n"
+              "Provides: kpatch-patch-6.1.0-57-cloud-amd64\n"
+              "Conflicts: kpatch-patch-6.1.0-57-cloud-amd64\n"
+              "Replaces: kpatch-patch-6.1.0-57-cloud-amd64\n"
+              "Section: kernel\n"
+              "Priority: optional\n"
+              "Description: live patch livepatch_meminfo for Linux 6.1.0-57-cloud-amd64\n"
+              " The live patch module livepatch_meminfo.ko,\n"
+              " built by kpatch-build (kpatch++) for Linux 6.1.0-57-cloud-amd64.\n"
+              " It is installed in /var/lib/kpatch/6.1.0-57-cloud-amd64/,\n"
+              " where kpatch.service loads it at boot when that kernel runs.\n"
+              " To load it now: kpatch load livepatch_meminfo\n"
+              " .\n"
+              " Every patch package for this kernel provides, conflicts with and\n"
+              " replaces kpatch-patch-6.1.0-57-cloud-amd64, so that a newer\n"
+              " cumulative patch replaces this one.\n");
 }
 
 TEST(DebPackage, ChangelogEntryIsDatedInUtc) {
     EXPECT_EQ(deb_changelog(meminfo_package(), kNewYear2026),
               "kpatch-patch-6.1.0-57-cloud-amd64-livepatch-meminfo (2) unstable; urgency=medium\n"
               "\n"
-              "  * live patch livepatch_meminfo for Linux 6.1.0-57-cloud-amd64, built by "
-              "kpatch-build.\n"
+              "  * Live patch built by kpatch-build.\n"
+              "    Module: livepatch_meminfo.ko\n"
+              "    Kernel: Linux 6.1.0-57-cloud-amd64\n"
               "\n"
               " -- Patch Author <author@example.org>  Thu, 01 Jan 2026 00:00:00 +0000\n");
 }
 
 TEST(DebPackage, CopyrightNamesTheKernelLicense) {
-    std::string text = deb_copyright(meminfo_package());
+    std::string text = deb_copyright(meminfo_package(), kNewYear2026);
     EXPECT_TRUE(text.starts_with(
         "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"));
     EXPECT_TRUE(text.ends_with("\nFiles: *\n"
-                               "Copyright: The Linux kernel authors and the patch's authors\n"
+                               "Copyright: 1991-2026 Linus Torvalds, the Linux kernel authors "
+                               "and the\n authors of the patch\n"
                                "License: GPL-2\n"
                                " On Debian systems, the complete text of the GNU General Public "
                                "License\n"
