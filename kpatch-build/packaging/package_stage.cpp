@@ -48,7 +48,7 @@ std::vector<fs::path> write_patch_packages(const Options &options, const KernelT
     package.release = kernel_release(kernel);
     package.module_name = options.name;
     package.version = options.package_version;
-    package.architecture = package_architecture(module_machine(module), Format::Deb);
+    package.architecture = debian_architecture(module_machine(module));
     package.maintainer = default_maintainer();
     packages.push_back(build_deb(package, module, module.parent_path(), work, package_date(), log));
     return packages;

@@ -54,12 +54,12 @@ fs::path module_install_path(const PatchPackage &package) {
     return fs::path("var/lib/kpatch") / package.release / (package.module_name + ".ko");
 }
 
-std::string package_architecture(uint16_t elf_machine, Format format) {
+std::string debian_architecture(uint16_t elf_machine) {
     switch (elf_machine) {
     case EM_X86_64:
-        return format == Format::Deb ? "amd64" : "x86_64";
+        return "amd64";
     case EM_AARCH64:
-        return format == Format::Deb ? "arm64" : "aarch64";
+        return "arm64";
     default:
         throw Error("no package architecture for ELF machine {}: patch packages are made for "
                     "x86_64 and aarch64 modules",

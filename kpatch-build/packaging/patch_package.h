@@ -13,13 +13,11 @@
 
 namespace kpp::build::packaging {
 
-enum class Format { Deb, Rpm };
-
 struct PatchPackage {
     std::string release;      // the kernel release, 6.1.0-57-cloud-amd64
     std::string module_name;  // the module without .ko, livepatch_meminfo
     std::string version;      // the package version, 1 or 2.1
-    std::string architecture; // as the format spells it: amd64 (deb), x86_64 (rpm)
+    std::string architecture; // as Debian spells it: amd64, arm64
     std::string maintainer;   // "Name <address>"
 };
 
@@ -42,9 +40,9 @@ std::string kernel_image_package(const std::string &release);
 // `kpatch load --all` (kpatch.service) loads from at boot, relative to /.
 std::filesystem::path module_install_path(const PatchPackage &package);
 
-// The architecture name of an ELF machine (EM_*) in the format's spelling;
-// throws kpp::Error for a machine kpatch++ does not build for.
-std::string package_architecture(uint16_t elf_machine, Format format);
+// Debian's name for an ELF machine (EM_*); throws kpp::Error for a machine
+// kpatch++ does not build for.
+std::string debian_architecture(uint16_t elf_machine);
 
 // The ELF machine of a module file; throws kpp::Error naming a file that is
 // not a 64-bit little-endian ELF object.

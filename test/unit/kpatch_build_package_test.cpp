@@ -74,11 +74,9 @@ TEST(PatchPackage, NamesAreLowerCaseWithoutUnderscores) {
 }
 
 TEST(PatchPackage, ArchitectureFromTheElfMachine) {
-    EXPECT_EQ(package_architecture(EM_X86_64, Format::Deb), "amd64");
-    EXPECT_EQ(package_architecture(EM_X86_64, Format::Rpm), "x86_64");
-    EXPECT_EQ(package_architecture(EM_AARCH64, Format::Deb), "arm64");
-    EXPECT_EQ(package_architecture(EM_AARCH64, Format::Rpm), "aarch64");
-    EXPECT_THROW(package_architecture(EM_386, Format::Deb), kpp::Error);
+    EXPECT_EQ(debian_architecture(EM_X86_64), "amd64");
+    EXPECT_EQ(debian_architecture(EM_AARCH64), "arm64");
+    EXPECT_THROW(debian_architecture(EM_386), kpp::Error);
 }
 
 TEST(PatchPackage, ModuleMachineReadsTheElfHeader) {
