@@ -15,8 +15,8 @@
 #     cumulative patch) write patch packages (--package deb); they are
 #     lintian-clean (no tag at all), the first refuses to install without
 #     linux-image-REL, installs with dpkg once a stand-in for that package is
-#     there, `kpatch list` shows it installed for REL, and the second
-#     replaces it (Provides/Conflicts/Replaces kpatch-patch-REL).
+#     there, `kpatch list` shows it installed for REL, and apt installing
+#     the second removes it (Provides/Conflicts/Replaces kpatch-patch-REL).
 #
 # The debootstrapped root is cached as a tarball in
 # ${KPP_CACHE_DIR:-~/.cache/kpatchpp}/debootstrap/ and unpacked fresh on every
@@ -159,10 +159,14 @@ Installed patch modules:
   $release:
     livepatch_pkg (/var/lib/kpatch/$release/livepatch_pkg.ko)" "$out"
 
-	out=$(in_root dpkg -i "$deb2" 2>&1) && rc=0 || rc=$?
+	# The fleet's package manager: apt removes the installed patch, which
+	# conflicts with the kpatch-patch-REL the new one provides. (dpkg -i
+	# alone stops at that conflict: it removes a package only for the new
+	# one's own Conflicts, as with mail-transport-agent.) With no conffiles,
+	# dpkg forgets the removed package entirely.
+	out=$(in_root apt-get -o APT::Sandbox::User=root install -y --no-install-recommends "$deb2" 2>&1) && rc=0 || rc=$?
 	check patch-deb-v2-install "rc=0" "rc=$rc $out"
-	# dpkg removes the package it conflicts with and replaces; with no
-	# conffiles, it forgets it entirely.
+	check patch-deb-v2-removes-v1 "Removing $pkg (1)" "$out"
 	check patch-deb-v1-replaced "not-installed" \
 		"$(in_root dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || echo not-installed)"
 	out=$(in_root kpatch list 2>&1 || true)
