@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 using namespace kpp::build;
@@ -92,6 +93,19 @@ TEST(PatchPackage, ModuleMachineReadsTheElfHeader) {
                   std::string::npos)
             << e.what();
     }
+}
+
+TEST(PatchPackage, MaintainerFromTheDchVariables) {
+    setenv("DEBFULLNAME", "Patch Author", 1);
+    setenv("DEBEMAIL", "author@example.org", 1);
+    EXPECT_EQ(default_maintainer(), "Patch Author <author@example.org>");
+    unsetenv("DEBFULLNAME");
+    setenv("DEBEMAIL", "Other Author <other@example.org>", 1);
+    EXPECT_EQ(default_maintainer(), "Other Author <other@example.org>");
+    setenv("DEBEMAIL", "other@example.org", 1);
+    EXPECT_TRUE(default_maintainer().ends_with(" <other@example.org>")) << default_maintainer();
+    unsetenv("DEBEMAIL");
+    EXPECT_NE(default_maintainer().find('@'), std::string::npos) << default_maintainer();
 }
 
 TEST(PatchPackage, VersionsDpkgAndRpmOrderAlike) {
