@@ -18,6 +18,7 @@
 #include "kpatch-build/object_build.h"
 #include "kpatch-build/object_parents.h"
 #include "kpatch-build/original_objects.h"
+#include "kpatch-build/packaging/package_stage.h"
 #include "kpatch-build/patch_apply.h"
 #include "kpatch-build/progress.h"
 #include "kpatch-build/tree_guard.h"
@@ -367,6 +368,11 @@ fs::path run_stages(const Options &options, const WorkDir &work, const Progress 
         sign_module(plan.signing, request.output, work.log());
     }
     verify_tree_unchanged(plan.build.root, before); // the module build must not touch it either
+    if (!options.package.empty())
+        progress.stage(fmt::format("packaging {} as .{}", request.name, options.package));
+    for (const auto &package : packaging::write_patch_packages(options, plan.kernel, request.output,
+                                                               work.path(), work.log()))
+        progress.stage(fmt::format("built {}", package.string()));
     return request.output;
 }
 

@@ -1,6 +1,7 @@
 #include "kpatch-build/options.h"
 
 #include "kpatch-build/module_name.h"
+#include "kpatch-build/packaging/patch_package.h"
 #include "libkpp/error.h"
 
 #include <boost/program_options.hpp>
@@ -40,6 +41,8 @@ po::options_description visible_options(Options &o) {
         ("oot-module-src", po::value(&o.oot_module_src)->value_name("DIR"), "... whose built source is DIR (make M=DIR)")
         ("sign-key", po::value(&o.sign_key)->value_name("KEY"), "sign NAME.ko with this private key (file or pkcs11: URI) ...")
         ("sign-cert", po::value(&o.sign_cert)->value_name("CERT"), "... and this X.509 certificate, using SRC/scripts/sign-file")
+        ("package", po::value(&o.package)->value_name("deb"), "also write the module as a package: kpatch-patch-REL-NAME_VERSION_ARCH.deb in the output directory, installing it for kpatch.service")
+        ("package-version", po::value(&o.package_version)->value_name("VERSION"), "the package's version (default 1); raise it for each rebuild of the same patch")
         ("cache-list", "list the cached distribution kernels (prepared releases, downloaded packages) with their sizes")
         ("cache-prune", po::value(&o.cache_prune)->multitoken()->value_name("REL...|unused|all"), "remove these releases from the cache with the packages only they used; unused: packages no release uses; all: everything")
         ("version", "print the version")
@@ -65,6 +68,12 @@ void check_options(const po::variables_map &vm, Options &o) {
     if (o.oot_module.empty() != o.oot_module_src.empty())
         throw Error("--oot-module and --oot-module-src go together: the module's .ko and the "
                     "directory it was built from");
+    if (!o.package.empty() && o.package != "deb")
+        throw Error("--package {}: the package format is deb (.rpm is not made yet)", o.package);
+    if (vm.count("package-version") && o.package.empty())
+        throw Error("--package-version goes with --package");
+    if (!o.package.empty())
+        packaging::validate_package_version(o.package_version);
     if (!o.oot_module.empty() && !o.oot_module.ends_with(".ko"))
         throw Error("--oot-module wants the module's .ko file, got '{}'", o.oot_module);
 }

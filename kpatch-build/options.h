@@ -27,6 +27,8 @@ struct Options {
     std::string sign_key;                 // --sign-key: sign NAME.ko with this key ...
     std::string sign_cert;                // --sign-cert: ... and this X.509 certificate
     std::vector<std::string> cache_prune; // --cache-prune: releases, "unused" or "all"
+    std::string package;                  // --package: also write NAME.ko as this package format
+    std::string package_version = "1";    // --package-version
 };
 
 // ListCache and PruneCache work on the cache of distribution kernels

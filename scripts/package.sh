@@ -5,7 +5,9 @@
 #   2. the .rpm lists the same files as the .deb (rpm -qlp vs dpkg -c);
 #   3. the .deb installs with apt into a fresh debootstrap bookworm root, and
 #      kpatch-build --help, kpatch version and a real kpatch-build run (the
-#      installed module template on the cached test kernel) work there.
+#      installed module template on the cached test kernel) work there;
+#      that run's patch package (kpatch-build --package deb) is lintian-clean,
+#      installs with dpkg there and replaces an older cumulative one.
 #
 # Usage: bash scripts/package.sh [--build-dir DIR]
 #   DIR (default build-package/) is a build tree of its own, configured with

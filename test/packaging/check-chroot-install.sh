@@ -11,6 +11,12 @@
 #     same path (its .cmd files name absolute paths) through an overlay, so
 #     the cached tree itself is never written; its flock is held meanwhile,
 #     so no kpatch-build on the host changes it underneath the overlay.
+#   - that run and a second one (another module name, version 2: a newer
+#     cumulative patch) write patch packages (--package deb); they are
+#     lintian-clean (no tag at all), the first refuses to install without
+#     linux-image-REL, installs with dpkg once a stand-in for that package is
+#     there, `kpatch list` shows it installed for REL, and apt installing
+#     the second removes it (Provides/Conflicts/Replaces kpatch-patch-REL).
 #
 # The debootstrapped root is cached as a tarball in
 # ${KPP_CACHE_DIR:-~/.cache/kpatchpp}/debootstrap/ and unpacked fresh on every
@@ -107,6 +113,70 @@ check unit-execstart "ExecStart=/usr/bin/kpatch load --all" "$(cat "$root/usr/li
 verify=$(systemd-analyze verify --man=no --root="$root" /usr/lib/systemd/system/kpatch.service 2>&1) && rc=0 || rc=$?
 check unit-verify "rc=0" "rc=$rc $verify"
 
+# The packages the two kpatch-build runs wrote (see the top of this file).
+check_patch_packages() {
+	local release arch slot pkg pkg2 deb deb2 out
+	release=$(cat "$tree/include/config/kernel.release")
+	arch=$(in_root dpkg --print-architecture)
+	slot=kpatch-patch-$release
+	pkg=$slot-livepatch-pkg
+	pkg2=$slot-livepatch-pkg-v2
+	deb=/tmp/out/${pkg}_1_$arch.deb
+	deb2=/tmp/out2/${pkg2}_2_$arch.deb
+	check patch-deb-built "$deb" "$(ls "$root/tmp/out"/*.deb 2>&1 | sed "s|^$root||")"
+	check patch-deb-fields "Depends: linux-image-$release, kpatchpp
+Provides: $slot
+Conflicts: $slot
+Replaces: $slot" "$(dpkg-deb --field "$root$deb" Depends Provides Conflicts Replaces)"
+	# Every lintian tag, warnings and infos too, would be a fault of ours.
+	out=$(bash "$top/test/packaging/check-lintian.sh" "$root$deb" 2>&1 || true)
+	printf '%s\n' "$out" | sed 's/^/    /'
+	check patch-deb-lintian "lintian: 0 error(s), 0 warning(s), 0 info(s)" "$out"
+
+	out=$(in_root dpkg -i "$deb" 2>&1) && rc=0 || rc=$?
+	check patch-deb-refused "rc=1" "rc=$rc"
+	check patch-deb-needs-kernel "depends on linux-image-$release; however" "$out"
+	# The test kernel is built from source, so no linux-image-REL package
+	# exists: a stand-in of that name satisfies the dependency for real
+	# (--force-depends would skip the check this test wants to see pass and
+	# leave dpkg's database with a broken package).
+	mkdir -p "$root/tmp/image-stub/DEBIAN"
+	printf '%s\n' "Package: linux-image-$release" "Version: 1" "Architecture: $arch" \
+		"Maintainer: kpatch++ tests <tests@example.org>" \
+		"Description: stand-in for the test kernel, built from source" \
+		" It only names the kernel release the patch packages depend on." \
+		>"$root/tmp/image-stub/DEBIAN/control"
+	in_root dpkg-deb --root-owner-group -b /tmp/image-stub /tmp/image-stub.deb >/dev/null
+	in_root dpkg -i /tmp/image-stub.deb >/dev/null
+	out=$(in_root dpkg -i "$deb" 2>&1) && rc=0 || rc=$?
+	check patch-deb-install "rc=0" "rc=$rc $out"
+	check patch-deb-status "install ok installed 1" "$(in_root dpkg-query -W -f='${Status} ${Version}' "$pkg" 2>&1)"
+	check patch-deb-audit "audit=[]" "audit=[$(in_root dpkg --audit 2>&1)]"
+	out=$(in_root kpatch list 2>&1 || true)
+	printf '%s\n' "$out" | sed 's/^/    /'
+	check patch-deb-listed "
+Installed patch modules:
+  $release:
+    livepatch_pkg (/var/lib/kpatch/$release/livepatch_pkg.ko)" "$out"
+
+	# The fleet's package manager: apt removes the installed patch, which
+	# conflicts with the kpatch-patch-REL the new one provides. (dpkg -i
+	# alone stops at that conflict: it removes a package only for the new
+	# one's own Conflicts, as with mail-transport-agent.) With no conffiles,
+	# dpkg forgets the removed package entirely.
+	out=$(in_root apt-get -o APT::Sandbox::User=root install -y --no-install-recommends "$deb2" 2>&1) && rc=0 || rc=$?
+	check patch-deb-v2-install "rc=0" "rc=$rc $out"
+	check patch-deb-v2-removes-v1 "Removing $pkg (1)" "$out"
+	check patch-deb-v1-replaced "not-installed" \
+		"$(in_root dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || echo not-installed)"
+	out=$(in_root kpatch list 2>&1 || true)
+	check patch-deb-v2-listed "
+Installed patch modules:
+  $release:
+    livepatch_pkg_v2 (/var/lib/kpatch/$release/livepatch_pkg_v2.ko)" "$out"
+	check patch-deb-v1-gone "absent" "$([[ $out == *"/livepatch_pkg.ko"* || -e $root/var/lib/kpatch/$release/livepatch_pkg.ko ]] && echo present || echo absent)"
+}
+
 # A real build with the installed tools (see the top of this file).
 tree=$("$top/test/integration/build-test-kernel.sh" --print-dir)
 tree=$(realpath "$tree")
@@ -124,17 +194,25 @@ mounts+=("$root$tree")
 # under it, so objtool is brought up to date in the overlay first.
 in_root make -C "$tree" -s ARCH=x86 tools/objtool >"$root/tmp/objtool.log" 2>&1 ||
 	{ tail -20 "$root/tmp/objtool.log"; die "building objtool in the overlay failed"; }
-mkdir -p "$root/tmp/out"
+mkdir -p "$root/tmp/out" "$root/tmp/out2"
 cp "$top/test/integration/patches/meminfo-string/fix.patch" "$root/tmp/fix.patch"
-in_root kpatch-build -s "$tree" -n livepatch_pkg -o /tmp/out /tmp/fix.patch >"$root/tmp/build.out" 2>&1 && rc=0 || rc=$?
+# The patch package's Maintainer comes from these, as for dch.
+packager=(env DEBFULLNAME="kpatch++ tests" DEBEMAIL=tests@example.org)
+in_root "${packager[@]}" kpatch-build -s "$tree" -n livepatch_pkg -o /tmp/out --package deb \
+	/tmp/fix.patch >"$root/tmp/build.out" 2>&1 && rc=0 || rc=$?
+# A newer cumulative patch for the same kernel: another name, version 2.
+in_root "${packager[@]}" kpatch-build -s "$tree" -n livepatch_pkg_v2 -o /tmp/out2 --package deb \
+	--package-version 2 /tmp/fix.patch >"$root/tmp/build2.out" 2>&1 && rc2=0 || rc2=$?
 umount "$root$tree"
 unset 'mounts[-1]'
 flock -u "$tree_lock"
 sed 's/^/    /' "$root/tmp/build.out"
 check kpatch-build-run "rc=0" "rc=$rc"
+check kpatch-build-run-v2 "rc=0" "rc=$rc2 $(tail -3 "$root/tmp/build2.out")"
 info=$(in_root kpatch info /tmp/out/livepatch_pkg.ko 2>&1 || true)
 check module-livepatch "livepatch:   yes" "$info"
 check module-function "vmlinux:meminfo_proc_show," "$info"
+check_patch_packages
 
 [ $fail -eq 0 ] || die "checks failed in the debootstrap root"
 step "all checks passed in the root"
