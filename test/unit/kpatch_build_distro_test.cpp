@@ -15,6 +15,7 @@
 
 using namespace kpp::build;
 using namespace kpp::build::distro;
+using kpp::build::test::error_of;
 using kpp::build::test::TempTree;
 
 namespace {
@@ -27,15 +28,6 @@ class FakePackages : public PackageDatabase {
         return it == installed.end() ? std::nullopt : std::optional(it->second);
     }
 };
-
-std::string error_of(const std::function<void()> &fn) {
-    try {
-        fn();
-    } catch (const kpp::Error &e) {
-        return e.what();
-    }
-    return "";
-}
 
 constexpr const char *kDebianRel = "6.1.0-56-cloud-amd64";
 

@@ -24,6 +24,7 @@
 
 using namespace kpp::build;
 using namespace kpp::build::distro;
+using kpp::build::test::error_of;
 using kpp::build::test::TempTree;
 namespace fs = std::filesystem;
 
@@ -35,15 +36,6 @@ const std::string kHeaders = std::string("linux-headers-") + kRel;
 const std::string kImage = std::string("linux-image-") + kRel;
 const std::string kDbg = kImage + "-dbg";
 const std::string kSource = "linux-source-6.1";
-
-std::string error_of(const std::function<void()> &fn) {
-    try {
-        fn();
-    } catch (const kpp::Error &e) {
-        return e.what();
-    }
-    return "";
-}
 
 // A real .deb holding `files` (path -> contents), made with dpkg-deb -b.
 fs::path make_deb(const fs::path &dir, const std::string &name, const std::string &version,

@@ -1,8 +1,11 @@
-// Temporary directory trees for kpatch-build's unit tests.
+// Temporary directory trees and error capture for kpatch-build's unit tests.
 #pragma once
+
+#include "libkpp/error.h"
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <unistd.h>
@@ -36,5 +39,15 @@ class TempTree {
   private:
     std::filesystem::path root_;
 };
+
+// The message of the kpp::Error fn throws, or "" when it throws none.
+inline std::string error_of(const std::function<void()> &fn) {
+    try {
+        fn();
+    } catch (const kpp::Error &e) {
+        return e.what();
+    }
+    return "";
+}
 
 } // namespace kpp::build::test
