@@ -2,6 +2,7 @@
 // a kernel's source, config, debug info and Module.symvers, and which package
 // versions must agree. A fake root directory and a fake package database
 // stand in for the machine.
+#include "fake_packages.h"
 #include "kpatch-build/distro/distro.h"
 #include "kpatch-build/distro/fedora_release.h"
 #include "kpatch-build/distro/rules.h"
@@ -16,18 +17,10 @@
 using namespace kpp::build;
 using namespace kpp::build::distro;
 using kpp::build::test::error_of;
+using kpp::build::test::FakePackages;
 using kpp::build::test::TempTree;
 
 namespace {
-
-class FakePackages : public PackageDatabase {
-  public:
-    std::map<std::string, std::string> installed;
-    std::optional<std::string> installed_version(const std::string &package) const override {
-        auto it = installed.find(package);
-        return it == installed.end() ? std::nullopt : std::optional(it->second);
-    }
-};
 
 constexpr const char *kDebianRel = "6.1.0-56-cloud-amd64";
 

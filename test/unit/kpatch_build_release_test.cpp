@@ -4,6 +4,7 @@
 // the configuration does not compile. A fake archive (C++) or fake apt-get
 // and apt-cache programs on PATH stand in for the network; the packages are
 // real .debs made with dpkg-deb.
+#include "fake_packages.h"
 #include "kpatch-build/changed_objects.h"
 #include "kpatch-build/disk_space.h"
 #include "kpatch-build/distro/cache_admin.h"
@@ -25,6 +26,7 @@
 using namespace kpp::build;
 using namespace kpp::build::distro;
 using kpp::build::test::error_of;
+using kpp::build::test::FakePackages;
 using kpp::build::test::TempTree;
 namespace fs = std::filesystem;
 
@@ -53,15 +55,6 @@ fs::path make_deb(const fs::path &dir, const std::string &name, const std::strin
     EXPECT_EQ(std::system(command.c_str()), 0) << command;
     return deb;
 }
-
-class FakePackages : public PackageDatabase {
-  public:
-    std::map<std::string, std::string> installed;
-    std::optional<std::string> installed_version(const std::string &package) const override {
-        auto it = installed.find(package);
-        return it == installed.end() ? std::nullopt : std::optional(it->second);
-    }
-};
 
 class FakeArchive : public PackageArchive {
   public:
