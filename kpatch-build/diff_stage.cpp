@@ -1,6 +1,6 @@
 #include "kpatch-build/diff_stage.h"
 
-#include "kpatch-build/interrupt.h"
+#include "kpatch-build/util/interrupt.h"
 
 #include <atomic>
 #include <thread>

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "create-diff-object/diff.h"
-#include "kpatch-build/object_parents.h"
+#include "kpatch-build/kbuild/object_parents.h"
 
 #include <filesystem>
 #include <string>

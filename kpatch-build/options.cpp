@@ -1,6 +1,6 @@
 #include "kpatch-build/options.h"
 
-#include "kpatch-build/module_name.h"
+#include "kpatch-build/module/module_name.h"
 #include "kpatch-build/packaging/patch_package.h"
 #include "libkpp/error.h"
 

@@ -1,4 +1,4 @@
-#include "kpatch-build/command.h"
+#include "kpatch-build/util/command.h"
 #include "kpatch-build/distro/distro.h"
 
 #include "libkpp/error.h"

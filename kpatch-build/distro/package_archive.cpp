@@ -1,6 +1,6 @@
 #include "kpatch-build/distro/package_archive.h"
 
-#include "kpatch-build/command.h"
+#include "kpatch-build/util/command.h"
 #include "libkpp/error.h"
 
 #include <algorithm>

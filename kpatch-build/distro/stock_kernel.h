@@ -7,9 +7,9 @@
 // traced with a cached kbuild dependency scan (header_deps.h).
 #pragma once
 
-#include "kpatch-build/changed_objects.h"
-#include "kpatch-build/kernel_tree.h"
-#include "kpatch-build/object_parents.h"
+#include "kpatch-build/kbuild/changed_objects.h"
+#include "kpatch-build/tree/kernel_tree.h"
+#include "kpatch-build/kbuild/object_parents.h"
 #include "kpatch-build/options.h"
 #include "kpatch-build/progress.h"
 

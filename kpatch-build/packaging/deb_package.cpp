@@ -1,7 +1,7 @@
 #include "kpatch-build/packaging/deb_package.h"
 
-#include "kpatch-build/command.h"
-#include "kpatch-build/text_file.h"
+#include "kpatch-build/util/command.h"
+#include "kpatch-build/util/text_file.h"
 #include "libkpp/error.h"
 
 #include <fmt/chrono.h>

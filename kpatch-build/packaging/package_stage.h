@@ -2,7 +2,7 @@
 // with its package manager (deb_package.h).
 #pragma once
 
-#include "kpatch-build/kernel_tree.h"
+#include "kpatch-build/tree/kernel_tree.h"
 #include "kpatch-build/options.h"
 
 #include <filesystem>

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end test of the patch-module template (kmod/patch) and the livepatch
-# converter (kpatch-build/klp_convert.cpp) without the diff engine:
+# converter (kpatch-build/module/klp_convert.cpp) without the diff engine:
 #  1. compile a hand-written stand-in for create-diff-object's output.o
 #     (a new cmdline_proc_show() from fs/proc/cmdline.c, a .kpatchpp.funcs
 #     entry, a post-patch and a pre-unpatch callback, and a reference to the
@@ -113,7 +113,7 @@ converter() {
 	local dir="$workdir/klp-convert"
 	mkdir -p "$dir"
 	cat >"$dir/main.cpp" <<'EOF'
-#include "kpatch-build/klp_convert.h"
+#include "kpatch-build/module/klp_convert.h"
 #include "libkpp/error.h"
 
 #include <cstdio>
@@ -138,7 +138,7 @@ EOF
 	# shellcheck disable=SC2046
 	step "building the converter" "$workdir/converter-build.log" \
 		g++ -std=c++20 -O1 -I"$repo" -o "$dir/klp-convert" "$dir/main.cpp" \
-		"$repo/kpatch-build/klp_convert.cpp" "$repo/libkpp/log.cpp" "$repo/libkpp/klp_sections.cpp" \
+		"$repo/kpatch-build/module/klp_convert.cpp" "$repo/libkpp/log.cpp" "$repo/libkpp/klp_sections.cpp" \
 		"$repo"/libkpp/elf/*.cpp $(pkg-config --cflags --libs libelf) -lfmt
 	echo "$dir/klp-convert"
 }

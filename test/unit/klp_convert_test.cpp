@@ -1,7 +1,7 @@
 // Tests for kpatch-build/klp_convert: objects built with the ELF model (and
 // one compiled by gcc at test time) are converted, written, read back and
 // checked for the livepatch sections, flags, symbols and relocations.
-#include "kpatch-build/klp_convert.h"
+#include "kpatch-build/module/klp_convert.h"
 #include "libkpp/elf/object.h"
 #include "libkpp/error.h"
 

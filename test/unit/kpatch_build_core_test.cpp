@@ -5,8 +5,8 @@
 // livepatch core's shadow store, fills the old-function table from a linked
 // stand-in for vmlinux, turns .klp.sym relocations into kpp_core_relocs and
 // refuses them where the module loader reads them first.
-#include "kpatch-build/core_convert.h"
-#include "kpatch-build/data_dir.h"
+#include "kpatch-build/module/core_convert.h"
+#include "kpatch-build/util/data_dir.h"
 #include "libkpp/elf/object.h"
 #include "libkpp/error.h"
 #include "testing/compile.h"

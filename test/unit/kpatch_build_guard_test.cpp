@@ -1,6 +1,6 @@
 // The tree guard and patch checking keep the source tree unchanged.
-#include "kpatch-build/patch_apply.h"
-#include "kpatch-build/tree_guard.h"
+#include "kpatch-build/tree/patch_apply.h"
+#include "kpatch-build/tree/tree_guard.h"
 #include "kpatch_build_test_util.h"
 #include "libkpp/error.h"
 

@@ -1,6 +1,6 @@
 // Command line, module names and the compiler check.
-#include "kpatch-build/compiler_check.h"
-#include "kpatch-build/module_name.h"
+#include "kpatch-build/kbuild/compiler_check.h"
+#include "kpatch-build/module/module_name.h"
 #include "kpatch-build/options.h"
 #include "libkpp/error.h"
 

@@ -1,6 +1,6 @@
 // kpatch-build --package: the patch package's name, control file, file
 // layout and the .deb dpkg-deb makes of it (kpatch-build/packaging/).
-#include "kpatch-build/command.h"
+#include "kpatch-build/util/command.h"
 #include "kpatch-build/options.h"
 #include "kpatch-build/packaging/deb_package.h"
 #include "kpatch-build/packaging/package_stage.h"

@@ -1,5 +1,5 @@
 // Which files a patch touches.
-#include "kpatch-build/patch_files.h"
+#include "kpatch-build/tree/patch_files.h"
 #include "libkpp/error.h"
 
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // What kpatch-build prints and records about the diffs.
-#include "kpatch-build/command.h"
+#include "kpatch-build/util/command.h"
 #include "kpatch-build/diff_report.h"
 
 #include <gtest/gtest.h>

@@ -1,7 +1,7 @@
 // Module signing: the --sign-key/--sign-cert rules, reading the signing
 // settings from .config, and the signing step with a stand-in sign-file.
-#include "kpatch-build/kconfig_values.h"
-#include "kpatch-build/module_sign.h"
+#include "kpatch-build/kbuild/kconfig_values.h"
+#include "kpatch-build/module/module_sign.h"
 #include "kpatch-build/options.h"
 #include "libkpp/error.h"
 

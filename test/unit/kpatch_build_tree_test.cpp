@@ -1,7 +1,7 @@
 // Whole-tree checks: recorded make variables, prepare files, snapshots.
-#include "kpatch-build/kbuild_config.h"
-#include "kpatch-build/kbuild_prepare.h"
-#include "kpatch-build/tree_snapshot.h"
+#include "kpatch-build/kbuild/kbuild_config.h"
+#include "kpatch-build/kbuild/kbuild_prepare.h"
+#include "kpatch-build/tree/tree_snapshot.h"
 #include "kpatch_build_test_util.h"
 
 #include <algorithm>

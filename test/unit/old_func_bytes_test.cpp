@@ -1,7 +1,7 @@
 // kpatch-build/old_func_bytes: the address, size, first bytes and stable mask
 // of a vmlinux function, read from a small statically linked stand-in for a
 // vmlinux whose patch-site tables have the Linux 6.1 x86_64 layouts.
-#include "kpatch-build/old_func_bytes.h"
+#include "kpatch-build/module/old_func_bytes.h"
 #include "libkpp/error.h"
 #include "testing/compile.h"
 
