@@ -1,14 +1,14 @@
 #include "kpatch-build/distro/stock_kernel.h"
 
-#include "kpatch-build/kbuild/compile_units.h"
-#include "kpatch-build/kbuild/compiler_check.h"
 #include "kpatch-build/distro/distro.h"
 #include "kpatch-build/distro/package_cache.h"
 #include "kpatch-build/distro/release_cache.h"
+#include "kpatch-build/kbuild/compile_units.h"
+#include "kpatch-build/kbuild/compiler_check.h"
 #include "kpatch-build/kbuild/header_deps.h"
+#include "kpatch-build/kbuild/uncompiled_source.h"
 #include "kpatch-build/module/module_name.h"
 #include "kpatch-build/util/text_file.h"
-#include "kpatch-build/kbuild/uncompiled_source.h"
 #include "libkpp/error.h"
 #include "libkpp/log.h"
 

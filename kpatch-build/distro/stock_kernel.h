@@ -8,10 +8,10 @@
 #pragma once
 
 #include "kpatch-build/kbuild/changed_objects.h"
-#include "kpatch-build/tree/kernel_tree.h"
 #include "kpatch-build/kbuild/object_parents.h"
 #include "kpatch-build/options.h"
 #include "kpatch-build/progress.h"
+#include "kpatch-build/tree/kernel_tree.h"
 
 #include <filesystem>
 #include <map>

@@ -1,10 +1,10 @@
 // The parts of kpatch-build's no-source mode that need no kernel: the
 // compile-unit index, the header dependency cache, object selection with a
 // lookup that cannot decide, parents from a lookup, the release stamp.
-#include "kpatch-build/kbuild/changed_objects.h"
-#include "kpatch-build/kbuild/compile_units.h"
 #include "kpatch-build/distro/release_cache.h"
 #include "kpatch-build/distro/stock_kernel.h"
+#include "kpatch-build/kbuild/changed_objects.h"
+#include "kpatch-build/kbuild/compile_units.h"
 #include "kpatch-build/kbuild/header_deps.h"
 #include "kpatch-build/kbuild/object_parents.h"
 #include "kpatch-build/kbuild/original_objects.h"
