@@ -70,7 +70,6 @@
 
 #include <linux/compiler.h>
 #include <linux/livepatch.h>
-#include <linux/static_call.h>
 #include <linux/types.h>
 
 /* Declared here too: without CONFIG_LIVEPATCH, livepatch.h does not. */
@@ -162,6 +161,7 @@ struct kpp_void_callback {
 /*
  * A static call of key `name` that needs no entry in .static_call_sites:
  * the call reads the key's current target, typed as the key's trampoline.
+ * Needs <linux/static_call.h>, as static_call() itself does.
  */
 #define KPP_STATIC_CALL(name)						\
 	((typeof(&STATIC_CALL_TRAMP(name)))static_call_query(name))

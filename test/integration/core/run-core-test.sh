@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # integration.core: kmod/core (kpatch.ko, our ftrace patch engine) on the
-# test kernel. The kernel has CONFIG_LIVEPATCH; the core does not use it
-# (it is forced on this kernel, see docs/core.md).
+# test kernel without the livepatch core (--variant nolivepatch, as ctest
+# runs it; without --variant, the base kernel, where the core ignores
+# CONFIG_LIVEPATCH: docs/core.md).
 # Builds kpatch.ko and the test patches of kmod/core/test/ in a copy of
 # kmod/core (the source tree stays clean), boots the guest and runs
 # guest-core.sh: patch/unpatch of /proc/cmdline, sysfs, stacking, the
@@ -9,7 +10,8 @@
 # enable/disable cycles under concurrent readers; the shadow variable API
 # (kpp_core_shadow.ko); then the kpp_core_bench.ko microbenchmark.
 #
-# Usage: run-core-test.sh [--workdir DIR]   (default: a fresh temp dir, kept)
+# Usage: run-core-test.sh [--workdir DIR] [--variant NAME]
+#   (workdir default: a fresh temp dir, kept)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -41,9 +43,17 @@ first_bytes() {
 }
 
 main() {
-	parse_workdir_args "$@"
+	local variant=() args=()
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--variant) variant=(--variant "$2"); shift ;;
+		*) args+=("$1") ;;
+		esac
+		shift
+	done
+	parse_workdir_args "${args[@]+"${args[@]}"}"
 	local tree dir
-	tree=$("$integ/build-test-kernel.sh" --print-dir)
+	tree=$("$integ/build-test-kernel.sh" --print-dir "${variant[@]+"${variant[@]}"}")
 	build_modules "$tree"
 	dir="$workdir/src"
 	first_bytes "$tree/vmlinux" cmdline_proc_show >"$workdir/cmdline-bytes"
