@@ -63,6 +63,8 @@ struct Context {
     // "function: tracepoint" for each tracepoint of the patched module that
     // a patched function no longer fires (module_keys.h).
     std::vector<std::string> inert_tracepoints;
+    // "added: NAME" / "removed: NAME" for exports the patch cannot change.
+    std::vector<std::string> exports_not_applied;
 };
 
 // What obj's DWARF says (empty facts when it has none).

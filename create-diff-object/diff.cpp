@@ -78,6 +78,7 @@ nlohmann::json build_report(const Context &ctx) {
     report["ignored"] = ctx.ignored;
     report["init_changed_by_inlining"] = ctx.init_changed_by_inlining;
     report["inert_tracepoints"] = ctx.inert_tracepoints;
+    report["exports_not_applied"] = ctx.exports_not_applied;
     return report;
 }
 
@@ -119,6 +120,7 @@ Result diff_objects(const Options &options) {
         timed("compare", [&] { compare(ctx); });
         timed("type layouts", [&] { refuse_layout_changes(ctx); });
         timed("include", [&] { include_changed(ctx); });
+        note_export_changes(ctx);
         if (!ctx.changes.empty()) {
             KeptEntries kept;
             timed("special sections", [&] { select_special_entries(ctx, kept); });

@@ -12,6 +12,8 @@ void correlate(Context &ctx);
 void compare(Context &ctx);
 // include.cpp: choose the changed/new functions and what they need.
 void include_changed(Context &ctx);
+// exports.cpp: warn about exports the patch adds or removes.
+void note_export_changes(Context &ctx);
 // Include everything the included sections, objects and kept entries
 // reference that the running kernel lacks (after include_changed and again
 // after the special-sections pass).

@@ -464,6 +464,34 @@ TEST_F(Diff, VmlinuxTracepointInPatchedFunctionKeepsItsEntries) {
         << ::testing::PrintToString(relocations(*out, ".static_call_sites"));
 }
 
+// ---- exports -----------------------------------------------------------------
+
+// EXPORT_SYMBOL(name) as 6.1 compiles it: an entry symbol __ksymtab_NAME.
+std::string exporter(bool export_new, int delta) {
+    return std::string(R"(
+int kept_export(int x) { return x + )") +
+           std::to_string(delta) + R"(; }
+const void *__ksymtab_kept_export __attribute__((section("___ksymtab+kept_export"))) = kept_export;
+int old_export(int x) { return x * 2; }
+)" +
+           (export_new ? "int new_export(int x) { return x * 3; }\n"
+                         "const void *__ksymtab_new_export "
+                         "__attribute__((section(\"___ksymtab+new_export\"))) = new_export;\n"
+                       : "const void *__ksymtab_old_export "
+                         "__attribute__((section(\"___ksymtab+old_export\"))) = old_export;\n");
+}
+
+// The patch cannot add or remove exports: both are reported (and warned);
+// the new function still goes into the patch, unexported.
+TEST_F(Diff, ExportsAddedOrRemovedAreReported) {
+    diff::Result r = diff(exporter(false, 1), exporter(true, 2));
+    EXPECT_EQ(function_names(r), (Names{"kept_export", "new_export"}));
+    const nlohmann::json expected = {"added: new_export", "removed: old_export"};
+    EXPECT_EQ(r.report["exports_not_applied"], expected);
+    auto out = elf::Object::read(output.string());
+    EXPECT_EQ(out->find_symbol("__ksymtab_new_export"), nullptr);
+}
+
 // ---- debug info ------------------------------------------------------------
 
 const char *kDebugOrig = R"(int other(int x) { return x * 3; }
