@@ -76,8 +76,21 @@
 #include <linux/livepatch.h>
 #include <linux/types.h>
 
-/* Declared here too: without CONFIG_LIVEPATCH, livepatch.h does not. */
+/*
+ * Without CONFIG_LIVEPATCH, livepatch.h defines no struct klp_object, and
+ * only kpatch.ko (kmod/core) can apply a patch. Its callbacks still get a
+ * klp_object, this one, with the fields a callback written for livepatch
+ * reads: name (NULL for vmlinux), mod (NULL for vmlinux) and patched.
+ */
 struct klp_object;
+#ifndef CONFIG_LIVEPATCH
+struct module;
+struct klp_object {
+	const char *name;
+	struct module *mod;
+	bool patched;
+};
+#endif
 
 /* One entry of .kpatchpp.funcs (48 bytes), written by create-diff-object. */
 struct kpp_patch_func {

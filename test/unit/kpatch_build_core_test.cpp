@@ -40,7 +40,7 @@ void write_stub_kernel_headers(const TempDir &dir, bool livepatch) {
     kpp::testing::write_file(dir / "include/linux/syscalls.h", "");
     kpp::testing::write_file(dir / "include/linux/types.h",
                              "#ifndef STUB_TYPES\n#define STUB_TYPES\n#include <stddef.h>\n"
-                             "typedef unsigned int gfp_t;\n#endif\n");
+                             "typedef unsigned int gfp_t;\ntypedef _Bool bool;\n#endif\n");
     kpp::testing::write_file(
         dir / "include/linux/livepatch.h",
         livepatch ? "#include <linux/types.h>\n"
@@ -151,7 +151,8 @@ TEST(KpatchBuildCore, KpatchMacrosHeaderCompilesKpatchStyleCallbacks) {
     install_patch_headers(dir.path(), false);
     for (const auto &header : kpp::build::kPatchHeaders)
         EXPECT_TRUE(fs::is_regular_file(dir / header.in_tree)) << header.in_tree;
-    const std::string source = "#include \"kpatch-macros.h\"\n"
+    const std::string source = "#define CONFIG_LIVEPATCH 1\n"
+                               "#include \"kpatch-macros.h\"\n"
                                "struct klp_object { const char *name; };\n"
                                "static int pre(patch_object *obj) { return obj->name != 0; }\n"
                                "KPATCH_PRE_PATCH_CALLBACK(pre);\n"

@@ -56,19 +56,13 @@ extern const struct kpp_core_desc kpp_core_desc;
 static struct kpp_core_func *kpp_funcs;
 
 /*
- * The object the callbacks are called for: only vmlinux is patched here.
- * A kernel with the livepatch core's headers gets a klp_object for vmlinux
- * (name NULL, as the livepatch core passes it), so a callback written for
- * livepatch that reads obj->name works unchanged. Without CONFIG_LIVEPATCH
- * struct klp_object is incomplete: a callback cannot dereference it (that
- * is a compile error, not a NULL dereference), and the argument is NULL.
+ * The object the callbacks are called for: only vmlinux is patched here,
+ * and its klp_object has name NULL, as the livepatch core passes it, so a
+ * callback written for livepatch that reads obj->name works unchanged.
+ * Without CONFIG_LIVEPATCH the struct is kpatchpp-macros.h's stand-in.
  */
-#if IS_ENABLED(CONFIG_LIVEPATCH)
 static struct klp_object kpp_vmlinux_object = { .name = NULL };
 #define KPP_CALLBACK_OBJECT (&kpp_vmlinux_object)
-#else
-#define KPP_CALLBACK_OBJECT NULL
-#endif
 
 static void kpp_run_void(unsigned int kind)
 {
