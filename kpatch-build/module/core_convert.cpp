@@ -23,7 +23,8 @@ constexpr size_t kFuncObjname = 40;
 constexpr size_t kOldSize = 8 + 2 * kOldBytes;
 
 // struct kpp_core_reloc (kmod/core/kpatchpp-core.h).
-constexpr size_t kRelocSize = 48;
+// addr and veneer (48, 56) stay 0: kpatch-build does not fill them yet.
+constexpr size_t kRelocSize = 64;
 constexpr size_t kRelocLoc = 0;
 constexpr size_t kRelocName = 8;
 constexpr size_t kRelocObjname = 16;

@@ -338,7 +338,7 @@ TEST_F(CoreConvertPatch, KlpSymbolReferenceInTextBecomesACoreRelocation) {
 
     const kpp::elf::Section *relocs = model->find_section(".kpatchpp.core.relocs");
     ASSERT_TRUE(relocs);
-    ASSERT_EQ(relocs->data.size(), 48u);
+    ASSERT_EQ(relocs->data.size(), 64u);
     // loc: the place in f's text the relocation was at; then name, objname.
     const kpp::elf::Relocation *loc = reloc_at(*relocs, 0);
     ASSERT_TRUE(loc && loc->sym && loc->sym->sec);
@@ -348,6 +348,8 @@ TEST_F(CoreConvertPatch, KlpSymbolReferenceInTextBecomesACoreRelocation) {
     EXPECT_EQ(field<uint64_t>(*relocs, 24), 2u);                      // sympos
     EXPECT_EQ(field<int64_t>(*relocs, 32), -4);                       // addend
     EXPECT_EQ(field<uint32_t>(*relocs, 40), uint32_t{R_X86_64_PC32}); // type
+    EXPECT_EQ(field<uint64_t>(*relocs, 48), 0u);                      // addr: none
+    EXPECT_EQ(field<uint64_t>(*relocs, 56), 0u);                      // veneer: none
     const kpp::elf::Relocation *name = reloc_at(*relocs, 8);
     ASSERT_TRUE(name && name->sym && name->sym->sec);
     const auto &strings = name->sym->sec->data;
