@@ -14,6 +14,13 @@
 int kpp_arch_init(void);
 
 /*
+ * How far the running kernel moved from its link-time addresses (KASLR),
+ * given @vmlinux_text, _text's address in the vmlinux a patch was built
+ * against; an error when that vmlinux cannot be this kernel's.
+ */
+int kpp_arch_kaslr_offset(unsigned long vmlinux_text, long *offset);
+
+/*
  * From the ftrace handler: resume at @addr instead of the traced function,
  * with the arguments and return address the caller set up.
  */

@@ -473,7 +473,7 @@ int kpp_core_register(struct kpp_core_patch *patch)
 	if (!patch->name)
 		patch->name = patch->mod->name;
 	if (patch->vmlinux_text) {
-		ret = kpp_kaslr_offset(patch->vmlinux_text, &kaslr);
+		ret = kpp_arch_kaslr_offset(patch->vmlinux_text, &kaslr);
 		if (ret)
 			return ret;
 	}

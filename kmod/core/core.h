@@ -22,7 +22,6 @@ int kpp_lookup_init(void);
 unsigned long kpp_lookup_name(const char *name);
 int kpp_symbol_at(unsigned long addr, char *name, size_t len,
 		  unsigned long *offset, unsigned long *size);
-int kpp_kaslr_offset(unsigned long vmlinux_text, long *offset);
 int kpp_lookup_sym(const char *objname, const char *name,
 		   unsigned long sympos, unsigned long *addr);
 

@@ -176,20 +176,3 @@ int kpp_lookup_init(void)
 	}
 	return 0;
 }
-
-/*
- * kpp_kaslr_offset - how far the running kernel moved from its link-time
- * addresses: where kallsyms has _text (a text symbol, listed on every
- * kernel) minus @vmlinux_text, _text's address in the vmlinux.
- */
-int kpp_kaslr_offset(unsigned long vmlinux_text, long *offset)
-{
-	unsigned long text = kpp_lookup_name("_text");
-
-	if (!text) {
-		pr_err("no _text in kallsyms\n");
-		return -ENOENT;
-	}
-	*offset = text - vmlinux_text;
-	return 0;
-}

@@ -133,7 +133,7 @@ int kpp_core_apply_relocs(struct module *mod, unsigned long vmlinux_text,
 	int ret;
 
 	if (vmlinux_text) {
-		ret = kpp_kaslr_offset(vmlinux_text, &kaslr);
+		ret = kpp_arch_kaslr_offset(vmlinux_text, &kaslr);
 		if (ret)
 			return ret;
 	}

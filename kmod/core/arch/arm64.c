@@ -15,6 +15,10 @@
  * - No text_poke_copy(): fields are written one 32-bit word at a time with
  *   aarch64_insn_patch_text_nosync(), which maps the page writable through
  *   the fixmap and cleans the caches to the point of unification.
+ * - kallsyms starts at _stext, after the image header at _text, so the
+ *   KASLR offset is the kernel's own kaslr_offset() (the exported
+ *   kimage_vaddr against KIMAGE_VADDR, where every arm64 kernel links
+ *   _text); the vmlinux a patch was built against must have _text there.
  * - Relocations are AArch64's (aarch64_reloc.c); a CALL26/JUMP26 to a
  *   target beyond the +-128 MiB a branch reaches (module text is usually
  *   far from the kernel's with RANDOMIZE_MODULE_REGION_FULL) goes through
@@ -29,6 +33,7 @@
 #include <linux/module.h>
 #include <linux/ptrace.h>
 #include <linux/string.h>
+#include <asm/memory.h>
 #include "../arch.h"
 #include "../core.h"
 #include "aarch64_reloc.h"
@@ -50,6 +55,17 @@ int kpp_arch_init(void)
 		pr_err("no stack_trace_save_tsk, aarch64_insn_patch_text_nosync or __entry_text_start/end in this kernel\n");
 		return -ENOENT;
 	}
+	return 0;
+}
+
+int kpp_arch_kaslr_offset(unsigned long vmlinux_text, long *offset)
+{
+	if (vmlinux_text != KIMAGE_VADDR) {
+		pr_err("the patch's vmlinux has _text at %#lx, this kernel links it at %#lx (another VA_BITS or page size?)\n",
+		       vmlinux_text, (unsigned long)KIMAGE_VADDR);
+		return -EINVAL;
+	}
+	*offset = kaslr_offset();
 	return 0;
 }
 

@@ -33,6 +33,19 @@ int kpp_arch_init(void)
 	return 0;
 }
 
+/* _text is a text symbol: kallsyms lists it on every kernel. */
+int kpp_arch_kaslr_offset(unsigned long vmlinux_text, long *offset)
+{
+	unsigned long text = kpp_lookup_name("_text");
+
+	if (!text) {
+		pr_err("no _text in kallsyms\n");
+		return -ENOENT;
+	}
+	*offset = text - vmlinux_text;
+	return 0;
+}
+
 void notrace kpp_arch_redirect(struct ftrace_regs *fregs, unsigned long addr)
 {
 	ftrace_instruction_pointer_set(fregs, addr);

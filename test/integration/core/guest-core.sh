@@ -223,6 +223,22 @@ shadow() {
 	kpp_core_rmmod kpp_core_shadow
 }
 
+# AArch64 relocations applied by kpatch.ko (kpp_core_relocs.ko, arm64 only:
+# x86_64's are exercised by integration.core.patch.*), checked from its
+# init; /test/relocs-args holds the -dbg vmlinux's addresses.
+relocs() {
+	if [ "$(cat /test/arch)" != arm64 ]; then
+		kpp_info "relocs: kpp_core_relocs.ko is arm64 code; not on $(cat /test/arch)"
+		return 0
+	fi
+	# shellcheck disable=SC2046 # the parameters are words
+	kpp_run relocs-insmod insmod /test/kpp_core_relocs.ko $(cat /test/relocs-args) || return 1
+	kpp_assert_contains relocs-checks "all relocation checks passed" \
+		"$(dmesg | grep 'kpp_core_relocs: all')"
+	kpp_info "relocs: veneer used: $(cat /sys/module/kpp_core_relocs/parameters/veneer_used)"
+	kpp_core_rmmod kpp_core_relocs
+}
+
 # In-guest microbenchmark (kpp_core_bench.ko): per-call overhead of a
 # redirected call and the enable/disable latency, printed as KPP-INFO.
 bench() {
@@ -254,7 +270,7 @@ check_dmesg() {
 	fi
 }
 
-basic && stacking && bytes_check && busy && shadow && stress && bench
+basic && stacking && bytes_check && busy && shadow && relocs && stress && bench
 teardown
 check_dmesg
 kpp_done

@@ -35,12 +35,19 @@ build_modules() {
 	done
 }
 
-# first_bytes VMLINUX SYMBOL: the symbol's first 16 bytes, as 32 hex digits
-# (binutils' nm and objdump -s read either architecture's ELF).
-first_bytes() {
-	local addr hex
+# symbol_address VMLINUX SYMBOL: the first SYMBOL's address in hex (binutils'
+# nm and objdump -s read either architecture's ELF).
+symbol_address() {
+	local addr
 	addr=$(nm "$1" | awk -v s="$2" '$3 == s && !a { a = $1 } END { print a }')
 	[ -n "$addr" ] || die "no symbol $2 in $1"
+	echo "$addr"
+}
+
+# first_bytes VMLINUX SYMBOL: the symbol's first 16 bytes, as 32 hex digits.
+first_bytes() {
+	local addr hex
+	addr=$(symbol_address "$1" "$2")
 	hex=$(objdump -s --start-address="0x$addr" --stop-address=$((0x$addr + 16)) "$1" |
 		awk 'length($1) == 16 && $1 ~ /^[0-9a-f]+$/ { for (i = 2; i <= 5; i++) printf "%s", $i }')
 	[ ${#hex} -eq 32 ] || die "cannot read 16 bytes of $2 from $1 (got '$hex')"
@@ -67,13 +74,14 @@ select_kernel() {
 			die "$rel has BTI_KERNEL: its ftrace site starts after a bti c, which this test does not expect"
 		make_args=(arm64_make "$rel")
 		image=$root/boot/vmlinuz-$rel vmlinux=$root/usr/lib/debug/boot/vmlinux-$rel site_bytes=8
-		busybox=$root/bin/busybox ;;
+		busybox=$root/bin/busybox
+		extra_modules=(test/kpp_core_relocs.ko) ;;
 	*) die "unknown --arch $1 (x86_64 or arm64)" ;;
 	esac
 }
 
 main() {
-	local arch=x86_64 dir make_args image vmlinux site_bytes busybox
+	local arch=x86_64 dir make_args image vmlinux site_bytes busybox extra_modules=() m
 	if [ "${1:-}" = --arch ]; then
 		arch=$2
 		shift 2
@@ -84,11 +92,20 @@ main() {
 	dir="$workdir/src"
 	first_bytes "$vmlinux" cmdline_proc_show >"$workdir/cmdline-bytes"
 	echo "$site_bytes" >"$workdir/site-bytes"
+	echo "$arch" >"$workdir/arch"
+	# kpp_core_relocs.ko (arm64) gets the -dbg vmlinux's addresses.
+	printf 'vmlinux_text=0x%s banner=0x%s cmdline=0x%s\n' "$(symbol_address "$vmlinux" _text)" \
+		"$(symbol_address "$vmlinux" linux_banner)" \
+		"$(symbol_address "$vmlinux" cmdline_proc_show)" >"$workdir/relocs-args"
+	for m in "${extra_modules[@]}"; do
+		[ -f "$dir/$m" ] || die "no $m produced"
+	done
 	KPP_BUSYBOX=$busybox "$integ/make-initramfs.sh" "$workdir/initramfs.cpio.gz" "$here/guest-core.sh" \
 		"$dir/kpatch.ko" "$dir/test/kpp_core_test.ko" \
 		"$dir/test/kpp_core_test2.ko" "$dir/test/kpp_core_busy.ko" \
 		"$dir/test/kpp_core_bench.ko" "$dir/test/kpp_core_bytes.ko" \
-		"$dir/test/kpp_core_shadow.ko" "$workdir/cmdline-bytes" "$workdir/site-bytes"
+		"$dir/test/kpp_core_shadow.ko" "$workdir/cmdline-bytes" "$workdir/site-bytes" \
+		"$workdir/arch" "$workdir/relocs-args" "${extra_modules[@]/#/$dir/}"
 	"$integ/run-guest.sh" --arch "$arch" --kernel "$image" \
 		--initrd "$workdir/initramfs.cpio.gz" --log "$workdir/console.log" \
 		--timeout "${KPP_CORE_TIMEOUT:-600}"
