@@ -41,6 +41,17 @@ Symbol *object_ending_at(const Context &ctx, const Section &sec, int64_t offset)
 
 } // namespace
 
+bool linked_by_name(const Context &ctx, const Symbol &in) {
+    if (in.sec && in.is_local())
+        return false;
+    // ThinLTO renames promoted statics per build (foo.llvm.<hash>): the
+    // original object's name is the running kernel's.
+    const std::string &name = in.twin ? in.twin->name : in.name;
+    if (ctx.exported->empty() || ctx.exported->linkable_from(name, ctx.options.parent_name))
+        return true;
+    return !in.sec && !ctx.kernel->find(name, false, 0);
+}
+
 Target resolve_target(const Context &ctx, const Section &from, const Relocation &rel) {
     Symbol *sym = rel.sym;
     if (!sym->is_section() || !sym->sec)

@@ -60,6 +60,9 @@ struct Context {
     std::vector<ChangeReason> changes;  // changed and new functions
     std::vector<std::string> ignored;   // functions whose changes the author ignored
     std::vector<std::string> line_only; // functions whose only change is a __LINE__ value
+    // "function: tracepoint" for each tracepoint of the patched module that
+    // a patched function no longer fires (module_keys.h).
+    std::vector<std::string> inert_tracepoints;
 };
 
 // What obj's DWARF says (empty facts when it has none).
@@ -78,6 +81,12 @@ Symbol *symbol_at(const Context &ctx, const Section &sec, int64_t offset);
 inline int64_t wrapping_sub(int64_t a, int64_t b) {
     return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
 }
+
+// Whether the module loader can link a reference to `in`, a symbol the patch
+// does not carry, by its name: an export of vmlinux or of a module other than
+// the parent, or (undefined in this object) a symbol the parent does not
+// have. Otherwise the reference becomes a livepatch relocation (.klp.sym.*).
+bool linked_by_name(const Context &ctx, const Symbol &in);
 
 // What a relocation in `from` really points at: the function or object
 // under a section symbol where there is one, and the offset inside it.

@@ -77,6 +77,7 @@ nlohmann::json build_report(const Context &ctx) {
     report["line_number_only"] = ctx.line_only;
     report["ignored"] = ctx.ignored;
     report["init_changed_by_inlining"] = ctx.init_changed_by_inlining;
+    report["inert_tracepoints"] = ctx.inert_tracepoints;
     return report;
 }
 

@@ -169,13 +169,8 @@ class OutputBuilder {
     // module loader cannot resolve it.
     std::string kernel_name(const Symbol &in, const std::string &user) {
         if (!in.sec) {
-            // ThinLTO renames promoted statics per build (foo.llvm.<hash>):
-            // the original object's name is the running kernel's.
             const std::string &name = in.twin ? in.twin->name : in.name;
-            bool plain = ctx_.exported->empty() ||
-                         ctx_.exported->linkable_from(name, ctx_.options.parent_name) ||
-                         !ctx_.kernel->find(name, false, 0);
-            return plain ? name : klp_name(name, 0);
+            return linked_by_name(ctx_, in) ? name : klp_name(name, 0);
         }
         if (!in.twin)
             throw Error("{}: {} refers to {}, which is new but was not included (internal "
@@ -190,9 +185,7 @@ class OutputBuilder {
                               ctx_.object_name, user, name, ctx_.options.parent_name);
             return klp_name(name, pos->sympos);
         }
-        if (ctx_.exported->empty() || ctx_.exported->linkable_from(name, ctx_.options.parent_name))
-            return name;
-        return klp_name(name, 0);
+        return linked_by_name(ctx_, in) ? name : klp_name(name, 0);
     }
 
     Symbol *kernel_reference(const Symbol &in, const std::string &user) {

@@ -2,6 +2,7 @@
 // functions, keep the entries of included functions; then include what the
 // kept entries point at (replacement code, fixups, strings, keys).
 #include "create-diff-object/special_sections.h"
+#include "create-diff-object/module_keys.h"
 #include "create-diff-object/passes.h"
 #include "create-diff-object/sections.h"
 #include "libkpp/error.h"
@@ -243,6 +244,7 @@ void select_special_entries(Context &ctx, KeptEntries &kept) {
         EntryTest belongs = sec.name == ".printk_index" ? printk_index_test(ctx)
                                                         : EntryTest(points_into_included_function);
         std::vector<Range> entries = select_entries(sec, *size, belongs);
+        drop_module_keyed_entries(ctx, sec, entries);
         log::debug("{}: {}: keeping {} of {} entries", ctx.object_name, sec.name, entries.size(),
                    sec.size() / *size);
         if (entries.empty())

@@ -1,9 +1,9 @@
 // kpatch-build: turn a kernel source patch into a livepatch module.
 #include "kpatch-build/distro/cache_admin.h"
 #include "kpatch-build/distro/release_cache.h"
-#include "kpatch-build/util/interrupt.h"
 #include "kpatch-build/kpatch_build.h"
 #include "kpatch-build/options.h"
+#include "kpatch-build/util/interrupt.h"
 #include "libkpp/log.h"
 
 #include <cstdio>

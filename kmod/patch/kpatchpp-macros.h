@@ -35,6 +35,11 @@
  *	                             patch moves it where the diff cannot pair
  *	                             it with the running kernel's copy; without
  *	                             this, that is refused
+ *	KPATCH_STATIC_CALL(name)     where the kernel's code says
+ *	                             static_call(name)(args), call
+ *	                             KPATCH_STATIC_CALL(name)(args): through the
+ *	                             key's current function pointer, with no
+ *	                             call site for the module loader to patch
  *
  * Shadow variables: call the kernel's klp_shadow_*() API (declared in
  * <linux/livepatch.h>, included below) from a file that includes this
@@ -154,6 +159,14 @@ struct kpp_void_callback {
 		__section(".kpatchpp.ignore.statics") __aligned(8) = (name)
 
 /*
+ * A static call of key `name` that needs no entry in .static_call_sites:
+ * the call reads the key's current target, typed as the key's trampoline.
+ * Needs <linux/static_call.h>, as static_call() itself does.
+ */
+#define KPP_STATIC_CALL(name)						\
+	((typeof(&STATIC_CALL_TRAMP(name)))static_call_query(name))
+
+/*
  * kpatch.ko's shadow variables (kmod/core/shadow.c). These declarations
  * repeat kmod/core/kpatchpp-core.h's, which cannot be included from the
  * kernel tree; the core template includes both headers, so the compiler
@@ -193,5 +206,6 @@ void kpp_shadow_free_all(unsigned long id, kpp_shadow_dtor_t dtor);
 #define KPATCH_IGNORE_FUNCTION(fn)	KPP_IGNORE_FUNCTION(fn)
 #define KPATCH_IGNORE_SECTION(name)	KPP_IGNORE_SECTION(name)
 #define KPATCH_IGNORE_STATIC(name)	KPP_IGNORE_STATIC(name)
+#define KPATCH_STATIC_CALL(name)	KPP_STATIC_CALL(name)
 
 #endif /* _KPATCHPP_MACROS_H */

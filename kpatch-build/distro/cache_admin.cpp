@@ -1,9 +1,9 @@
 #include "kpatch-build/distro/cache_admin.h"
 
-#include "kpatch-build/util/disk_space.h"
 #include "kpatch-build/distro/cache_use.h"
-#include "kpatch-build/util/text_file.h"
 #include "kpatch-build/tree/tree_lock.h"
+#include "kpatch-build/util/disk_space.h"
+#include "kpatch-build/util/text_file.h"
 #include "libkpp/error.h"
 
 #include <algorithm>

@@ -1,5 +1,5 @@
-#include "kpatch-build/util/command.h"
 #include "kpatch-build/distro/distro.h"
+#include "kpatch-build/util/command.h"
 
 #include "libkpp/error.h"
 

@@ -1,9 +1,9 @@
 #include "kpatch-build/distro/package_cache.h"
 
+#include "kpatch-build/tree/tree_lock.h"
 #include "kpatch-build/util/command.h"
 #include "kpatch-build/util/disk_space.h"
 #include "kpatch-build/util/interrupt.h"
-#include "kpatch-build/tree/tree_lock.h"
 #include "libkpp/error.h"
 #include "libkpp/log.h"
 

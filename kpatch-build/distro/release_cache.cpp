@@ -1,12 +1,12 @@
 #include "kpatch-build/distro/release_cache.h"
 
-#include "kpatch-build/util/command.h"
 #include "kpatch-build/kbuild/compile_units.h"
 #include "kpatch-build/kbuild/compiler_check.h"
-#include "kpatch-build/util/interrupt.h"
 #include "kpatch-build/kbuild/object_build.h"
-#include "kpatch-build/util/text_file.h"
 #include "kpatch-build/tree/tree_lock.h"
+#include "kpatch-build/util/command.h"
+#include "kpatch-build/util/interrupt.h"
+#include "kpatch-build/util/text_file.h"
 #include "libkpp/error.h"
 #include "libkpp/log.h"
 

@@ -1,7 +1,7 @@
 #include "kpatch-build/kbuild/compiler_check.h"
 
-#include "kpatch-build/util/command.h"
 #include "kpatch-build/kbuild/kconfig_values.h"
+#include "kpatch-build/util/command.h"
 #include "libkpp/error.h"
 
 #include <cstdlib>

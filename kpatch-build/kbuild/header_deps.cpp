@@ -1,6 +1,5 @@
 #include "kpatch-build/kbuild/header_deps.h"
 
-#include "kpatch-build/util/command.h"
 #include "kpatch-build/kbuild/compiler_check.h"
 #include "kpatch-build/kbuild/kbuild_cmd.h"
 #include "kpatch-build/kbuild/kbuild_prepare.h"
@@ -8,6 +7,7 @@
 #include "kpatch-build/progress.h"
 #include "kpatch-build/tree/tree_guard.h"
 #include "kpatch-build/tree/tree_lock.h"
+#include "kpatch-build/util/command.h"
 #include "libkpp/error.h"
 #include "libkpp/log.h"
 

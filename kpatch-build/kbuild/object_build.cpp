@@ -1,8 +1,8 @@
 #include "kpatch-build/kbuild/object_build.h"
 
-#include "kpatch-build/util/command.h"
 #include "kpatch-build/kbuild/compiler_check.h"
 #include "kpatch-build/kbuild/kbuild_cmd.h"
+#include "kpatch-build/util/command.h"
 #include "kpatch-build/util/text_file.h"
 #include "libkpp/error.h"
 

@@ -1,7 +1,7 @@
 #include "kpatch-build/kbuild/object_parents.h"
 
-#include "kpatch-build/util/command.h"
 #include "kpatch-build/module/module_name.h"
+#include "kpatch-build/util/command.h"
 #include "kpatch-build/util/text_file.h"
 #include "libkpp/error.h"
 

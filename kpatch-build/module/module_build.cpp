@@ -1,10 +1,10 @@
 #include "kpatch-build/module/module_build.h"
 
-#include "kpatch-build/util/command.h"
 #include "kpatch-build/kbuild/compiler_check.h"
 #include "kpatch-build/module/core_convert.h"
-#include "kpatch-build/util/data_dir.h"
 #include "kpatch-build/module/klp_convert.h"
+#include "kpatch-build/util/command.h"
+#include "kpatch-build/util/data_dir.h"
 #include "libkpp/error.h"
 #include "libkpp/log.h"
 

@@ -2,8 +2,8 @@
 // with its package manager (deb_package.h).
 #pragma once
 
-#include "kpatch-build/tree/kernel_tree.h"
 #include "kpatch-build/options.h"
+#include "kpatch-build/tree/kernel_tree.h"
 
 #include <filesystem>
 #include <string>

@@ -14,9 +14,11 @@
 #   and may leave files for the guest in WORK/variant/; VARIANT/variant.sh
 #   goes to the guest, where patch-test.sh runs its variant_checks first.
 #   A patch folder's expect-refusal-VARIANT expects a refusal on VARIANT only.
-# --core: build the module for kpatch.ko (kpatch-build --core) and load it
-#   through kpatch.ko in the guest (docs/core.md); a patch folder's
-#   expect-refusal-core expects a refusal with --core only.
+# --core: a module for kpatch.ko (docs/core.md), loaded through kpatch.ko in
+#   the guest. On a kernel with CONFIG_LIVEPATCH this forces kpatch-build
+#   --core; on one without (--variant nolivepatch) kpatch-build must choose
+#   kpatch.ko by itself, so the flag is not passed and the choice is checked.
+#   A patch folder's expect-refusal-core expects a refusal with --core only.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -37,6 +39,9 @@ work=$(mktemp -d -t "kpp-$name.XXXXXX")
 trap '[ -n "${KPP_KEEP_WORK:-}" ] && echo "run-patch-test: kept $work" >&2 || rm -rf "$work"' EXIT
 
 tree=$("$here/build-test-kernel.sh" --print-dir ${variant:+--variant "$variant"})
+# kpatch-build's own choice on a kernel without the livepatch core.
+want_core=${#core[@]}
+grep -qx 'CONFIG_LIVEPATCH=y' "$tree/.config" || core=()
 sign=()
 if grep -qx 'CONFIG_MODULE_SIG_FORCE=y' "$tree/.config"; then
 	sign=(--sign-key "$tree/certs/signing_key.pem" --sign-cert "$tree/certs/signing_key.x509")
@@ -46,7 +51,7 @@ fi
 # expect-refusal-core: refused with --core only.
 refusal=$dir/expect-refusal
 [ -n "$variant" ] && [ -f "$dir/expect-refusal-$variant" ] && refusal=$dir/expect-refusal-$variant
-[ ${#core[@]} -gt 0 ] && [ -f "$dir/expect-refusal-core" ] && refusal=$dir/expect-refusal-core
+[ "$want_core" -gt 0 ] && [ -f "$dir/expect-refusal-core" ] && refusal=$dir/expect-refusal-core
 if [ -f "$refusal" ]; then
 	expected=$(cat "$refusal")
 	want_status=1
@@ -68,8 +73,14 @@ fi
 "$kpatch_build" "${core[@]+"${core[@]}"}" -s "$tree" -n "$module" -o "$work" "${sign[@]}" "$dir"/*.patch
 echo "$module" >"$work/patch-name"
 extra=()
-# kpatch-build --core puts the kpatch.ko it linked against next to the module.
-[ ${#core[@]} -gt 0 ] && extra+=("$work/kpatch.ko")
+# A module for kpatch.ko comes with the kpatch.ko it was linked against.
+if [ "$want_core" -gt 0 ]; then
+	[ -f "$work/kpatch.ko" ] ||
+		{ echo "FAIL $name: kpatch-build made no module for kpatch.ko (no $work/kpatch.ko)"; exit 1; }
+	extra+=("$work/kpatch.ko")
+elif [ -f "$work/kpatch.ko" ]; then
+	echo "FAIL $name: kpatch-build made a module for kpatch.ko on a livepatch kernel"; exit 1
+fi
 # A tree module for the guest; signed like the patch when the kernel
 # enforces signatures (the tree's modules are signed only at modules_install).
 add_tree_module() {

@@ -394,6 +394,76 @@ TEST_F(Diff, VmlinuxStaticKeyInPatchedFunctionIsKept) {
         << ::testing::PrintToString(relocations(*out, "__jump_table"));
 }
 
+// A function of module foomod that fires foomod's own tracepoint, as
+// trace_foomod_event() compiles: a jump label on the tracepoint's key and,
+// behind it, a static call of the tracepoint's key through its trampoline.
+std::string module_tracepoint_user(int delta) {
+    return R"(
+struct static_key { int enabled; };
+struct tracepoint { const char *name; struct static_key key; };
+struct tracepoint __tracepoint_foomod_event __attribute__((section("__tracepoints"))) = {
+    "foomod_event"};
+long __SCK__tp_func_foomod_event;
+__attribute__((section(".static_call.text"))) void __SCT__tp_func_foomod_event(void) {}
+static inline __attribute__((always_inline)) int foomod_event_on(void) {
+    asm goto("1: .byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n"
+             ".pushsection __jump_table, \"aw\"\n.balign 8\n"
+             ".long 1b - ., %l[on] - .\n.quad __tracepoint_foomod_event + 8 - .\n"
+             ".popsection\n"
+             : : : : on);
+    return 0;
+on:
+    return 1;
+}
+int foomod_traced(int x) {
+    if (foomod_event_on())
+        asm volatile("2: call __SCT__tp_func_foomod_event\n"
+                     ".pushsection .static_call_sites, \"aw\"\n"
+                     ".long 2b - ., __SCK__tp_func_foomod_event - .\n.popsection\n");
+    return x + )" +
+           std::to_string(delta) + R"(;
+}
+)";
+}
+
+// The module loader would read both entries before the livepatch core could
+// resolve foomod's symbols: the jump label goes (the tracepoint stays off in
+// the patched function, reported) and so does the static call site (the call
+// keeps going through the trampoline, to foomod's trampoline).
+TEST_F(Diff, ModuleOwnTracepointInPatchedFunctionStaysOff) {
+    parent = "foomod";
+    symvers_file = dir / "Module.symvers";
+    write_file(symvers_file, "0x12345678\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n");
+    diff::Result r = diff(module_tracepoint_user(1), module_tracepoint_user(2));
+    EXPECT_EQ(function_names(r), Names{"foomod_traced"});
+    EXPECT_EQ(r.report["inert_tracepoints"],
+              nlohmann::json::array({"foomod_traced: foomod_event"}));
+    auto out = elf::Object::read(output.string());
+    EXPECT_EQ(out->find_section("__jump_table"), nullptr);
+    EXPECT_EQ(out->find_section(".static_call_sites"), nullptr);
+    EXPECT_EQ(out->find_section("__tracepoints"), nullptr);
+    EXPECT_TRUE(contains(relocations(*out, ".text.foomod_traced"),
+                         ".klp.sym.foomod.__SCT__tp_func_foomod_event,0-4"))
+        << ::testing::PrintToString(relocations(*out, ".text.foomod_traced"));
+}
+
+// In vmlinux the same entries stay: the livepatch core resolves vmlinux's
+// symbols before the module loader reads them.
+TEST_F(Diff, VmlinuxTracepointInPatchedFunctionKeepsItsEntries) {
+    symvers_file = dir / "Module.symvers";
+    write_file(symvers_file, "0x12345678\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n");
+    diff::Result r = diff(module_tracepoint_user(1), module_tracepoint_user(2));
+    EXPECT_EQ(function_names(r), Names{"foomod_traced"});
+    EXPECT_EQ(r.report["inert_tracepoints"], nlohmann::json::array());
+    auto out = elf::Object::read(output.string());
+    EXPECT_TRUE(contains(relocations(*out, "__jump_table"),
+                         ".klp.sym.vmlinux.__tracepoint_foomod_event,0+8"))
+        << ::testing::PrintToString(relocations(*out, "__jump_table"));
+    EXPECT_TRUE(contains(relocations(*out, ".static_call_sites"),
+                         ".klp.sym.vmlinux.__SCK__tp_func_foomod_event,0+0"))
+        << ::testing::PrintToString(relocations(*out, ".static_call_sites"));
+}
+
 // ---- debug info ------------------------------------------------------------
 
 const char *kDebugOrig = R"(int other(int x) { return x * 3; }

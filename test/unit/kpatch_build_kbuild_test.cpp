@@ -1,10 +1,10 @@
 // kbuild .cmd and .mod files: header -> objects, object -> parent.
 #include "kpatch-build/kbuild/changed_objects.h"
-#include "kpatch-build/util/command.h"
 #include "kpatch-build/kbuild/kbuild_cmd.h"
 #include "kpatch-build/kbuild/kbuild_outputs.h"
 #include "kpatch-build/kbuild/object_build.h"
 #include "kpatch-build/kbuild/object_parents.h"
+#include "kpatch-build/util/command.h"
 #include "kpatch_build_test_util.h"
 #include "libkpp/error.h"
 

@@ -1,7 +1,7 @@
 // A -s tree's vmlinux and config must be its own (tree_match.h), and a full
 // disk is told from other failures (disk_space.h).
-#include "kpatch-build/util/disk_space.h"
 #include "kpatch-build/tree/tree_match.h"
+#include "kpatch-build/util/disk_space.h"
 #include "kpatch_build_test_util.h"
 #include "libkpp/error.h"
 

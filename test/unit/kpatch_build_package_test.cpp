@@ -1,10 +1,10 @@
 // kpatch-build --package: the patch package's name, control file, file
 // layout and the .deb dpkg-deb makes of it (kpatch-build/packaging/).
-#include "kpatch-build/util/command.h"
 #include "kpatch-build/options.h"
 #include "kpatch-build/packaging/deb_package.h"
 #include "kpatch-build/packaging/package_stage.h"
 #include "kpatch-build/packaging/patch_package.h"
+#include "kpatch-build/util/command.h"
 #include "kpatch_build_test_util.h"
 #include "libkpp/error.h"
 

@@ -5,15 +5,15 @@
 // and apt-cache programs on PATH stand in for the network; the packages are
 // real .debs made with dpkg-deb.
 #include "fake_packages.h"
-#include "kpatch-build/kbuild/changed_objects.h"
-#include "kpatch-build/util/disk_space.h"
 #include "kpatch-build/distro/cache_admin.h"
 #include "kpatch-build/distro/cache_use.h"
 #include "kpatch-build/distro/distro.h"
 #include "kpatch-build/distro/package_archive.h"
 #include "kpatch-build/distro/package_cache.h"
-#include "kpatch-build/options.h"
+#include "kpatch-build/kbuild/changed_objects.h"
 #include "kpatch-build/kbuild/uncompiled_source.h"
+#include "kpatch-build/options.h"
+#include "kpatch-build/util/disk_space.h"
 #include "kpatch_build_test_util.h"
 #include "libkpp/error.h"
 

@@ -1,6 +1,6 @@
 // What kpatch-build prints and records about the diffs.
-#include "kpatch-build/util/command.h"
 #include "kpatch-build/diff_report.h"
+#include "kpatch-build/util/command.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # integration.core: kmod/core (kpatch.ko, our ftrace patch engine) on the
-# test kernel. The kernel has CONFIG_LIVEPATCH; the core does not use it
-# (it is forced on this kernel, see docs/core.md).
+# test kernel without the livepatch core (--variant nolivepatch, as ctest
+# runs it; without --variant, the base kernel, where the core ignores
+# CONFIG_LIVEPATCH: docs/core.md).
 # integration.arm64.core: the same on Debian's arm64 cloud kernel as
 # shipped (no CONFIG_LIVEPATCH; arm64/arm64-lib.sh), the modules
 # cross-built against its headers.
@@ -12,8 +13,8 @@
 # enable/disable cycles under concurrent readers; the shadow variable API
 # (kpp_core_shadow.ko); then the kpp_core_bench.ko microbenchmark.
 #
-# Usage: run-core-test.sh [--arch arm64] [--workdir DIR]
-#   (default: the x86_64 test kernel; a fresh temp dir, kept)
+# Usage: run-core-test.sh [--arch arm64 | --variant NAME] [--workdir DIR]
+#   (default: the x86_64 test kernel; workdir: a fresh temp dir, kept)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -63,7 +64,7 @@ select_kernel() {
 	local tree rel root
 	case "$1" in
 	x86_64)
-		tree=$("$integ/build-test-kernel.sh" --print-dir)
+		tree=$("$integ/build-test-kernel.sh" --print-dir "${variant[@]+"${variant[@]}"}")
 		make_args=(make -C "$tree")
 		image=$tree/arch/x86/boot/bzImage vmlinux=$tree/vmlinux site_bytes=5
 		busybox=${KPP_BUSYBOX:-/bin/busybox} ;;
@@ -81,12 +82,17 @@ select_kernel() {
 }
 
 main() {
-	local arch=x86_64 dir make_args image vmlinux site_bytes busybox extra_modules=() m
-	if [ "${1:-}" = --arch ]; then
-		arch=$2
-		shift 2
-	fi
-	parse_workdir_args "$@"
+	local arch=x86_64 variant=() args=() dir make_args image vmlinux site_bytes busybox \
+		extra_modules=() m
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--arch) arch=$2; shift ;;
+		--variant) variant=(--variant "$2"); shift ;;
+		*) args+=("$1") ;;
+		esac
+		shift
+	done
+	parse_workdir_args "${args[@]+"${args[@]}"}"
 	select_kernel "$arch"
 	build_modules
 	dir="$workdir/src"
