@@ -137,6 +137,18 @@ class OutputBuilder {
         return std::nullopt;
     }
 
+    // Whether a symbol starts inside what was copied: placed() also maps
+    // the offset one past a piece (for relocations to the end of an array),
+    // where the next, uncopied table entry's symbol starts.
+    bool starts_in_a_piece(const Symbol &in) {
+        auto it = pieces_.find(in.sec);
+        if (it == pieces_.end())
+            return false;
+        return std::any_of(it->second.begin(), it->second.end(), [&](const Piece &p) {
+            return in.value >= p.in_begin && in.value < p.in_end;
+        });
+    }
+
     void place_symbols() {
         for (auto &owned : ctx_.patched->symbols) {
             const Symbol &in = *owned;
@@ -149,7 +161,7 @@ class OutputBuilder {
                 ctx_.arch.is_mapping_symbol(in))
                 continue;
             auto where = placed(*in.sec, static_cast<int64_t>(in.value));
-            if (!where)
+            if (!where || (in.size && !starts_in_a_piece(in)))
                 continue;
             // New globals stay global so other objects of the same patch can
             // use them; replaced versions are private to the patch.

@@ -12,12 +12,14 @@
  *
  * kpatch's callbacks take a `patch_object *`: with the livepatch core that
  * is the klp_object the callback belongs to; for a kpatch.ko (kmod/core)
- * patch module it is what the core passes (docs/core.md).
+ * patch module it is what the core passes (docs/core.md). As kpatch's
+ * header did, this one also brings the syscall macros (kpatch-syscall.h).
  */
 #ifndef _KPATCHPP_KPATCH_MACROS_H
 #define _KPATCHPP_KPATCH_MACROS_H
 
 #include <linux/kpatchpp-macros.h>
+#include "kpatch-syscall.h"
 
 typedef struct klp_object patch_object;
 

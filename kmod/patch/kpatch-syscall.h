@@ -63,7 +63,12 @@
 	__KPP_SYSCALL_SE_DEFINEx(x, name, __VA_ARGS__)			\
 	static long __kpatch_do_sys##name(__MAP(x, __SC_DECL, __VA_ARGS__))
 #else
-#error "kpatch-syscall.h: KPATCH_SYSCALL_DEFINEn supports x86_64 and arm64; use SYSCALL_DEFINEn and patch the functions the system call calls"
+/* An error where it is used: kpatch-macros.h includes this header too. */
+#define __KPP_SYSCALL_DEFINEx(x, name, ...)				\
+	_Static_assert(0, "kpatch-syscall.h: KPATCH_SYSCALL_DEFINEn "	\
+		       "supports x86_64 and arm64; use SYSCALL_DEFINEn "	\
+		       "and patch the functions the system call calls");	\
+	static long __kpatch_do_sys##name(__MAP(x, __SC_DECL, __VA_ARGS__))
 #endif
 
 #define KPATCH_SYSCALL_DEFINE1(name, ...) __KPP_SYSCALL_DEFINEx(1, _##name, __VA_ARGS__)

@@ -35,6 +35,9 @@
  *	                             patch moves it where the diff cannot pair
  *	                             it with the running kernel's copy; without
  *	                             this, that is refused
+ *	KPATCH_PRINTK(fmt, ...)      printk() that leaves the code around it
+ *	                             where it was (KPATCH_PRINTK_DEFERRED:
+ *	                             printk_deferred())
  *	KPATCH_STATIC_CALL(name)     where the kernel's code says
  *	                             static_call(name)(args), call
  *	                             KPATCH_STATIC_CALL(name)(args): through the
@@ -69,6 +72,7 @@
 #define _KPATCHPP_MACROS_H
 
 #include <linux/compiler.h>
+#include <linux/jiffies.h>
 #include <linux/livepatch.h>
 #include <linux/types.h>
 
@@ -159,6 +163,19 @@ struct kpp_void_callback {
 		__section(".kpatchpp.ignore.statics") __aligned(8) = (name)
 
 /*
+ * printk() is __cold, so gcc takes any path that calls it for an unlikely
+ * one: a debugging printk added by a patch can move the code around it to
+ * .text.unlikely or keep callees from being inlined, and the patch then
+ * replaces much more than the line it adds. The test of jiffies, unknown to
+ * the compiler (and practically never 0), puts only the call on a path of
+ * its own.
+ */
+#define KPP_PRINTK(fmt, ...)						\
+	({ if (jiffies) printk(fmt, ##__VA_ARGS__); })
+#define KPP_PRINTK_DEFERRED(fmt, ...)					\
+	({ if (jiffies) printk_deferred(fmt, ##__VA_ARGS__); })
+
+/*
  * A static call of key `name` that needs no entry in .static_call_sites:
  * the call reads the key's current target, typed as the key's trampoline.
  * Needs <linux/static_call.h>, as static_call() itself does.
@@ -207,5 +224,7 @@ void kpp_shadow_free_all(unsigned long id, kpp_shadow_dtor_t dtor);
 #define KPATCH_IGNORE_SECTION(name)	KPP_IGNORE_SECTION(name)
 #define KPATCH_IGNORE_STATIC(name)	KPP_IGNORE_STATIC(name)
 #define KPATCH_STATIC_CALL(name)	KPP_STATIC_CALL(name)
+#define KPATCH_PRINTK(fmt, ...)		KPP_PRINTK(fmt, ##__VA_ARGS__)
+#define KPATCH_PRINTK_DEFERRED(fmt, ...) KPP_PRINTK_DEFERRED(fmt, ##__VA_ARGS__)
 
 #endif /* _KPATCHPP_MACROS_H */

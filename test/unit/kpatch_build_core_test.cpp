@@ -35,6 +35,9 @@ using kpp::testing::TempDir;
 void write_stub_kernel_headers(const TempDir &dir, bool livepatch) {
     fs::create_directories(dir / "include/linux");
     kpp::testing::write_file(dir / "include/linux/compiler.h", "");
+    kpp::testing::write_file(dir / "include/linux/jiffies.h",
+                             "extern unsigned long volatile jiffies;\n");
+    kpp::testing::write_file(dir / "include/linux/syscalls.h", "");
     kpp::testing::write_file(dir / "include/linux/types.h",
                              "#ifndef STUB_TYPES\n#define STUB_TYPES\n#include <stddef.h>\n"
                              "typedef unsigned int gfp_t;\n#endif\n");
@@ -129,9 +132,9 @@ TEST(KpatchBuildCore, InstalledHeaderWorksWithoutLivepatchDeclarations) {
 }
 
 // A patch written for kpatch: `#include "kpatch-macros.h"` (found through
-// the kernel's -I include, where kpatch-build installs it) and a callback
-// taking kpatch's `patch_object *` compile, and the callback lands in the
-// section the template reads. The compiler.h stub has the kernel's
+// the kernel's -I include, where kpatch-build installs it), a callback
+// taking kpatch's `patch_object *` and KPATCH_PRINTK compile, the callback
+// lands in the section the template reads and the printk is called. The compiler.h stub has the kernel's
 // definitions of what the annotations use.
 TEST(KpatchBuildCore, KpatchMacrosHeaderCompilesKpatchStyleCallbacks) {
     TempDir dir;
@@ -151,7 +154,9 @@ TEST(KpatchBuildCore, KpatchMacrosHeaderCompilesKpatchStyleCallbacks) {
     const std::string source = "#include \"kpatch-macros.h\"\n"
                                "struct klp_object { const char *name; };\n"
                                "static int pre(patch_object *obj) { return obj->name != 0; }\n"
-                               "KPATCH_PRE_PATCH_CALLBACK(pre);\n";
+                               "KPATCH_PRE_PATCH_CALLBACK(pre);\n"
+                               "int printk(const char *fmt, ...);\n"
+                               "void say(int v) { KPATCH_PRINTK(\"v=%d\\n\", v); }\n";
     fs::path obj = kpp::testing::compile(dir, "obj", "kpatch_user", source,
                                          {"-I" + (dir / "include").string()}, &kPlainFlags);
     auto model = kpp::elf::Object::read(obj.string());
@@ -166,6 +171,9 @@ TEST(KpatchBuildCore, KpatchMacrosHeaderCompilesKpatchStyleCallbacks) {
     const auto &fn = table->rela->relocs.front();
     EXPECT_EQ(fn.offset, 0u);
     EXPECT_EQ(fn.sym->sec, pre->sec) << fn.sym->name;
+    const kpp::elf::Symbol *printk = model->find_symbol("printk");
+    ASSERT_NE(printk, nullptr);
+    EXPECT_TRUE(printk->is_undefined());
 }
 
 class CoreConvert : public ::testing::Test {
