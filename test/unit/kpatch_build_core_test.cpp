@@ -134,8 +134,8 @@ TEST(KpatchBuildCore, InstalledHeaderWorksWithoutLivepatchDeclarations) {
 // A patch written for kpatch: `#include "kpatch-macros.h"` (found through
 // the kernel's -I include, where kpatch-build installs it), a callback
 // taking kpatch's `patch_object *` and KPATCH_PRINTK compile, the callback
-// lands in the section the template reads and the printk is called. The compiler.h stub has the kernel's
-// definitions of what the annotations use.
+// lands in the section the template reads and the printk is called. The compiler.h stub has the
+// kernel's definitions of what the annotations use.
 TEST(KpatchBuildCore, KpatchMacrosHeaderCompilesKpatchStyleCallbacks) {
     TempDir dir;
     write_stub_kernel_headers(dir, true);
