@@ -53,7 +53,7 @@ main() {
 	tree=$("$integ/build-test-kernel.sh" --print-dir)
 	dir=$workdir/src
 	echo "bench-core: building kpatch.ko and kpp_core_bench.ko against $tree" >&2
-	kpp_build_core "$tree" "$dir"
+	kpp_build_core "$dir" make -C "$tree"
 	echo "iterations=$iterations cycles=$cycles" >"$workdir/bench-args"
 	"$integ/make-initramfs.sh" "$workdir/initramfs.cpio.gz" "$here/guest-bench-core.sh" \
 		"$dir/kpatch.ko" "$dir/test/kpp_core_bench.ko" "$workdir/bench-args"

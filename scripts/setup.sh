@@ -17,6 +17,8 @@ packages=(
 	dwarves
 	# boot it
 	qemu-system-x86 busybox-static
+	# boot Debian's arm64 kernel (test/integration/arm64)
+	qemu-system-arm
 	# inspect objects in tests
 	binutils elfutils
 	# arm64 objects for the diff's unit tests (the gcc 12 that builds Debian's arm64 kernel)
@@ -34,6 +36,9 @@ apt_updated=false
 
 apt_update_once() {
 	$apt_updated && return 0
+	# arm64 package lists: Debian's arm64 kernel and busybox are fetched
+	# (apt-get download, never installed) for the arm64 tests.
+	dpkg --print-foreign-architectures | grep -qx arm64 || $SUDO dpkg --add-architecture arm64
 	$SUDO apt-get update -qq
 	apt_updated=true
 }
@@ -72,3 +77,17 @@ install_missing "${packages[@]}"
 # (Module.symvers). Installing the image pulls initramfs-tools.
 image=$(stock_image_package)
 install_missing "$image" "$image-dbg" "${image/linux-image-/linux-headers-}"
+
+# Debian's arm64 cloud kernel of the same version, unpacked into the cache
+# for the arm64 tests (test/integration/arm64/arm64-lib.sh). The lists must
+# know arm64 first.
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	apt_updated=false
+	apt_update_once
+fi
+KPP_PROG=setup
+# shellcheck source=../test/integration/host-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../test/integration/host-lib.sh"
+# shellcheck source=../test/integration/arm64/arm64-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../test/integration/arm64/arm64-lib.sh"
+arm64_fetch "$(arm64_release)"

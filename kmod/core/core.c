@@ -23,6 +23,7 @@
 #include <linux/uaccess.h>
 #include <linux/stop_machine.h>
 #include <linux/trace_recursion.h>
+#include "arch.h"
 #include "core.h"
 
 #define KPP_MAX_STACK_ENTRIES 128
@@ -76,7 +77,7 @@ static void notrace kpp_ftrace_handler(unsigned long ip,
 		 * original: redirecting would recurse into itself.
 		 */
 		if (parent_ip - func->new_addr >= func->new_size)
-			ftrace_instruction_pointer_set(fregs, func->new_addr);
+			kpp_arch_redirect(fregs, func->new_addr);
 		break;
 	}
 
@@ -252,8 +253,8 @@ static int kpp_check_tasks(struct kpp_switch *sw)
 		if (READ_ONCE(t->on_cpu))
 			continue;
 #endif
-		nr = kpp_save_tsk_reliable(t, kpp_entries,
-					   ARRAY_SIZE(kpp_entries));
+		nr = kpp_arch_save_stack(t, kpp_entries,
+					 ARRAY_SIZE(kpp_entries));
 		if (nr < 0 || kpp_stack_busy(sw, nr)) {
 			get_task_comm(sw->comm, t);
 			sw->pid = task_pid_nr(t);
@@ -472,11 +473,9 @@ int kpp_core_register(struct kpp_core_patch *patch)
 	if (!patch->name)
 		patch->name = patch->mod->name;
 	if (patch->vmlinux_text) {
-		unsigned long text = kpp_lookup_name("_text");
-
-		if (!text)
-			return -ENOENT;
-		kaslr = text - patch->vmlinux_text;
+		ret = kpp_arch_kaslr_offset(patch->vmlinux_text, &kaslr);
+		if (ret)
+			return ret;
 	}
 	for (i = 0; i < patch->nr_funcs; i++) {
 		struct kpp_core_func *func = &patch->funcs[i];
@@ -571,6 +570,9 @@ static int __init kpp_core_init(void)
 	int ret;
 
 	ret = kpp_lookup_init();
+	if (ret)
+		return ret;
+	ret = kpp_arch_init();
 	if (ret)
 		return ret;
 	ret = kpp_sysfs_init();

@@ -22,9 +22,6 @@ int kpp_lookup_init(void);
 unsigned long kpp_lookup_name(const char *name);
 int kpp_symbol_at(unsigned long addr, char *name, size_t len,
 		  unsigned long *offset, unsigned long *size);
-extern int (*kpp_save_tsk_reliable)(struct task_struct *tsk,
-				    unsigned long *store, unsigned int size);
-extern void *(*kpp_text_poke_copy)(void *addr, const void *opcode, size_t len);
 int kpp_lookup_sym(const char *objname, const char *name,
 		   unsigned long sympos, unsigned long *addr);
 

@@ -96,7 +96,24 @@ struct kpp_core_reloc {
 	const char *objname;	/* NULL or "vmlinux", else a loaded module */
 	unsigned long sympos;	/* 0: the name must be unique; n: the n-th */
 	long addend;
-	unsigned int type;	/* R_X86_64_64, _32, _32S, _PC32, _PLT32 */
+	/*
+	 * x86_64: R_X86_64_64, _32, _32S, _PC32, _PLT32. arm64: R_AARCH64_ABS64,
+	 * _ABS32, _PREL64, _PREL32, _ADR_PREL_LO21, _ADR_PREL_PG_HI21(_NC),
+	 * _ADD_ABS_LO12_NC, _LDST{8,16,32,64,128}_ABS_LO12_NC, _CALL26, _JUMP26.
+	 */
+	unsigned int type;
+	/*
+	 * For a vmlinux symbol: its link-time address in the vmlinux the patch
+	 * was built against (0: none), moved by the KASLR offset. Used when
+	 * kallsyms does not list the name (data without CONFIG_KALLSYMS_ALL),
+	 * and checked against kallsyms wherever it does.
+	 */
+	unsigned long addr;
+	/*
+	 * arm64 CALL26/JUMP26: 16 zero bytes of the module's text, 4-aligned,
+	 * for a veneer when the target is out of the branch's reach; 0: none.
+	 */
+	unsigned long veneer;
 };
 
 /*
@@ -121,7 +138,7 @@ void *kpp_shadow_get_or_alloc(void *obj, unsigned long id, size_t size,
 void kpp_shadow_free(void *obj, unsigned long id, kpp_shadow_dtor_t dtor);
 void kpp_shadow_free_all(unsigned long id, kpp_shadow_dtor_t dtor);
 
-int kpp_core_apply_relocs(struct module *mod,
+int kpp_core_apply_relocs(struct module *mod, unsigned long vmlinux_text,
 			  const struct kpp_core_reloc *relocs,
 			  unsigned int nr);
 int kpp_core_register(struct kpp_core_patch *patch);

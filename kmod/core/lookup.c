@@ -8,9 +8,9 @@
  * next symbol, so stepping by them visits every symbol in address order.
  * kallsyms_lookup_name() is defined in kernel/kallsyms.c, next to
  * sprint_symbol(), so a short walk in both directions from sprint_symbol()
- * finds it. Everything else (stack_trace_save_tsk_reliable(), the functions
- * to patch, kallsyms_on_each_symbol() for lookups by position,
- * text_poke_copy() for relocations) is then looked up through it.
+ * finds it. Everything else (the functions to patch,
+ * kallsyms_on_each_symbol() for lookups by position, what arch/<arch>.c
+ * needs) is then looked up through it.
  */
 #define pr_fmt(fmt) "kpatch: " fmt
 
@@ -30,9 +30,6 @@ typedef int (*kpp_each_symbol_fn)(void *data, const char *name,
 static unsigned long (*kpp_kallsyms_lookup_name)(const char *name);
 static int (*kpp_vmlinux_each_symbol)(kpp_each_symbol_fn fn, void *data);
 static int (*kpp_modules_each_symbol)(kpp_each_symbol_fn fn, void *data);
-int (*kpp_save_tsk_reliable)(struct task_struct *tsk, unsigned long *store,
-			     unsigned int size);
-void *(*kpp_text_poke_copy)(void *addr, const void *opcode, size_t len);
 
 /*
  * kpp_symbol_at - the symbol containing @addr
@@ -170,20 +167,11 @@ int kpp_lookup_init(void)
 	}
 	kpp_kallsyms_lookup_name = (void *)addr;
 
-	addr = kpp_lookup_name("stack_trace_save_tsk_reliable");
-	if (!addr) {
-		pr_err("no stack_trace_save_tsk_reliable (kernel lacks HAVE_RELIABLE_STACKTRACE?)\n");
-		return -ENOENT;
-	}
-	kpp_save_tsk_reliable = (void *)addr;
-
 	kpp_vmlinux_each_symbol = (void *)kpp_lookup_name("kallsyms_on_each_symbol");
 	kpp_modules_each_symbol =
 		(void *)kpp_lookup_name("module_kallsyms_on_each_symbol");
-	kpp_text_poke_copy = (void *)kpp_lookup_name("text_poke_copy");
-	if (!kpp_vmlinux_each_symbol || !kpp_modules_each_symbol ||
-	    !kpp_text_poke_copy) {
-		pr_err("no kallsyms_on_each_symbol, module_kallsyms_on_each_symbol or text_poke_copy in this kernel\n");
+	if (!kpp_vmlinux_each_symbol || !kpp_modules_each_symbol) {
+		pr_err("no kallsyms_on_each_symbol or module_kallsyms_on_each_symbol in this kernel\n");
 		return -ENOENT;
 	}
 	return 0;

@@ -6,6 +6,7 @@
 #include "kpatch-build/kbuild/compile_units.h"
 #include "kpatch-build/kbuild/compiler_check.h"
 #include "kpatch-build/kbuild/header_deps.h"
+#include "kpatch-build/kbuild/kconfig_values.h"
 #include "kpatch-build/kbuild/uncompiled_source.h"
 #include "kpatch-build/module/module_name.h"
 #include "kpatch-build/util/text_file.h"
@@ -14,6 +15,7 @@
 
 #include <cstdlib>
 #include <memory>
+#include <sys/utsname.h>
 
 namespace kpp::build {
 namespace fs = std::filesystem;
@@ -43,6 +45,25 @@ std::string compiler_of_version_text(std::string_view version_text) {
     return std::string(version_text.substr(0, version_text.find(' ')));
 }
 
+std::string config_machine(std::string_view config_text) {
+    if (config_enabled(config_text, "CONFIG_X86_64"))
+        return "x86_64";
+    if (config_enabled(config_text, "CONFIG_ARM64"))
+        return "aarch64";
+    return "";
+}
+
+void require_host_architecture(std::string_view release, std::string_view config_text,
+                               std::string_view host_machine) {
+    std::string machine = config_machine(config_text);
+    if (machine == host_machine)
+        return;
+    throw Error("{} is a kernel for {}, this machine is {}: kpatch-build builds patches for "
+                "its own architecture only (building for arm64 on x86_64 is not supported yet)",
+                release, machine.empty() ? "an architecture kpatch++ does not support" : machine,
+                host_machine);
+}
+
 KernelTree find_stock_kernel_tree(const Options &options, const Progress &progress) {
     std::string release = options.release.empty() ? distro::running_release() : options.release;
     fs::path cache_dir = default_cache_dir();
@@ -52,6 +73,9 @@ KernelTree find_stock_kernel_tree(const Options &options, const Progress &progre
     progress.stage(
         fmt::format("finding the packages of the {} kernel {}", distro->name(), release));
     distro::StockKernel stock = distro->locate(release);
+    struct utsname host {};
+    uname(&host);
+    require_host_architecture(release, read_text_file_or_empty(stock.config), host.machine);
     use_kernel_compiler(stock.config);
     PreparedRelease prepared = prepared_release(stock, cache_dir, options.jobs, progress);
     log::info("using the prepared tree {}", prepared.tree.string());

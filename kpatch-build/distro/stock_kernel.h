@@ -26,6 +26,17 @@ KernelTree find_stock_kernel_tree(const Options &options, const Progress &progre
 // "gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0" -> "gcc-12".
 std::string compiler_of_version_text(std::string_view version_text);
 
+// The architecture a kernel .config is for, as `uname -m` says it
+// ("x86_64", "aarch64"); empty for one kpatch++ does not know.
+std::string config_machine(std::string_view config_text);
+
+// Throws kpp::Error when the kernel of `release` (its .config text) is for
+// another architecture than `host_machine` (`uname -m`): kpatch-build builds
+// for the machine's own architecture only (kpatch.ko itself cross-builds
+// for arm64, docs/core.md; the rest is issue 15).
+void require_host_architecture(std::string_view release, std::string_view config_text,
+                               std::string_view host_machine);
+
 // Which objects of the stock kernel a file is compiled into or read by.
 // `work_dir` holds the backups of a header scan (if one is needed).
 ObjectLookup stock_object_lookup(const KernelTree &kernel, unsigned jobs,

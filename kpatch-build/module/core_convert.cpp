@@ -23,13 +23,17 @@ constexpr size_t kFuncObjname = 40;
 constexpr size_t kOldSize = 8 + 2 * kOldBytes;
 
 // struct kpp_core_reloc (kmod/core/kpatchpp-core.h).
-constexpr size_t kRelocSize = 48;
+// addr: a vmlinux data symbol's address (VmlinuxText::data_address), else 0;
+// veneer stays 0 (x86_64 has no branch veneers; arm64 patches are not built
+// yet).
+constexpr size_t kRelocSize = 64;
 constexpr size_t kRelocLoc = 0;
 constexpr size_t kRelocName = 8;
 constexpr size_t kRelocObjname = 16;
 constexpr size_t kRelocSympos = 24;
 constexpr size_t kRelocAddend = 32;
 constexpr size_t kRelocType = 40;
+constexpr size_t kRelocAddr = 48;
 
 // struct kpp_core_desc (kpatchpp-core-template.c): pointer/count pairs.
 constexpr size_t kDescFuncs = 0;
@@ -203,6 +207,9 @@ void Converter::convert_relocations() {
             store(relocs_->data, e + kRelocSympos, klp->sympos);
             store(relocs_->data, e + kRelocAddend, r.addend);
             store(relocs_->data, e + kRelocType, r.type);
+            if (klp->objname == "vmlinux")
+                if (auto addr = vmlinux_.data_address(klp->symbol, klp->sympos))
+                    store(relocs_->data, e + kRelocAddr, *addr);
             result_.relocations++;
         }
         rela->relocs = std::move(kept);

@@ -52,8 +52,11 @@ std::vector<std::string> kbuild_modules(const ModuleRequest &request, const fs::
 // kpatch.ko's sources (not its tests) into `to`, built there.
 void build_core(const ModuleRequest &request, const fs::path &to, const fs::path &log) {
     fs::path sources = find_core_sources();
-    fs::create_directories(to);
+    // kpatch.ko's sources: kmod/core's files and its arch/ folder (the
+    // per-architecture parts), not the test modules or the patch template.
+    fs::create_directories(to / "arch");
     copy_template(sources, to);
+    copy_template(sources / "arch", to / "arch");
     run_logged(kbuild_modules(request, to, {}), log);
     if (!fs::is_regular_file(to / "kpatch.ko") || !fs::is_regular_file(to / "Module.symvers"))
         throw Error("kbuild did not produce kpatch.ko in {} (see {})", to.string(), log.string());

@@ -176,4 +176,19 @@ OldFunction VmlinuxText::function(const std::string &name, uint64_t sympos) cons
     return fn;
 }
 
+std::optional<uint64_t> VmlinuxText::data_address(const std::string &name, uint64_t sympos) const {
+    std::vector<const elf::Symbol *> found;
+    for (const auto &sym : obj_->symbols)
+        if (sym && sym->name == name && sym->sec && !sym->is_section() && !sym->is_file())
+            found.push_back(sym.get());
+    std::sort(found.begin(), found.end(),
+              [](const elf::Symbol *a, const elf::Symbol *b) { return a->value < b->value; });
+    if (found.empty() || (sympos == 0 && found.size() > 1) || sympos > found.size())
+        return std::nullopt;
+    const elf::Symbol *sym = found[sympos ? sympos - 1 : 0];
+    if (!sym->sec->is_alloc() || sym->sec->is_text() || sym->sec->name.starts_with(".data..percpu"))
+        return std::nullopt;
+    return sym->value;
+}
+
 } // namespace kpp::build

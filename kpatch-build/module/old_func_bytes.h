@@ -24,6 +24,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -54,6 +55,14 @@ class VmlinuxText {
     // (kallsyms order), or with sympos 0 the only one. Throws kpp::Error if
     // there is none, or several for sympos 0.
     OldFunction function(const std::string &name, uint64_t sympos) const;
+
+    // The address of `name` when it is data: the sympos-th symbol of that
+    // name in address order (kallsyms order), or with sympos 0 the only one,
+    // lying in an allocated, non-executable section other than per-CPU data
+    // (kallsyms gives per-CPU offsets unmoved by KASLR). nullopt otherwise:
+    // the core then looks the name up in kallsyms, which lists data only
+    // with CONFIG_KALLSYMS_ALL (kpp_core_reloc.addr).
+    std::optional<uint64_t> data_address(const std::string &name, uint64_t sympos) const;
 
     // [start, end) ranges of text the kernel may rewrite, sorted.
     const std::vector<std::pair<uint64_t, uint64_t>> &unstable() const { return unstable_; }

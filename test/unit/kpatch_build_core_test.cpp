@@ -347,7 +347,7 @@ TEST_F(CoreConvertPatch, KlpSymbolReferenceInTextBecomesACoreRelocation) {
 
     const kpp::elf::Section *relocs = model->find_section(".kpatchpp.core.relocs");
     ASSERT_TRUE(relocs);
-    ASSERT_EQ(relocs->data.size(), 48u);
+    ASSERT_EQ(relocs->data.size(), 64u);
     // loc: the place in f's text the relocation was at; then name, objname.
     const kpp::elf::Relocation *loc = reloc_at(*relocs, 0);
     ASSERT_TRUE(loc && loc->sym && loc->sym->sec);
@@ -357,10 +357,55 @@ TEST_F(CoreConvertPatch, KlpSymbolReferenceInTextBecomesACoreRelocation) {
     EXPECT_EQ(field<uint64_t>(*relocs, 24), 2u);                      // sympos
     EXPECT_EQ(field<int64_t>(*relocs, 32), -4);                       // addend
     EXPECT_EQ(field<uint32_t>(*relocs, 40), uint32_t{R_X86_64_PC32}); // type
+    EXPECT_EQ(field<uint64_t>(*relocs, 48), 0u);                      // addr: none
+    EXPECT_EQ(field<uint64_t>(*relocs, 56), 0u);                      // veneer: none
     const kpp::elf::Relocation *name = reloc_at(*relocs, 8);
     ASSERT_TRUE(name && name->sym && name->sym->sec);
     const auto &strings = name->sym->sec->data;
     EXPECT_STREQ(reinterpret_cast<const char *>(strings.data() + name->addend), "secret");
+}
+
+// A stand-in vmlinux whose `secret`s are local data in two files (so
+// sympos 2 is the second in address order), plus `secret_text` (a function)
+// and `secret_percpu` (per-CPU data): only data outside per-CPU sections
+// gets an address for the core (kpp_core_reloc.addr).
+fs::path vmlinux_with_data(const TempDir &dir) {
+    const std::string data = "\t.data\n\t.balign 8\n\t.quad 0\nsecret:\n\t.long 1\n";
+    // --unique: .data..percpu stays a section of its own, as in vmlinux.
+    return kpp::testing::link_static(
+        dir, "vmlinux-data", "vmlinux",
+        {{"a", "\t.text\n\t.globl _text\n_text:\n\tret\nsecret_text:\n\tret\n" + data},
+         {"b", data + "\t.section .data..percpu,\"aw\"\nsecret_percpu:\n\t.long 2\n"}},
+        {"-Wl,--unique=.data..percpu"});
+}
+
+TEST_F(CoreConvertPatch, DataSymbolsGetTheirVmlinuxAddress) {
+    fs::path vmlinux = vmlinux_with_data(dir_);
+    VmlinuxText text(vmlinux.string());
+    auto linked = kpp::elf::Object::read(vmlinux.string());
+    std::vector<uint64_t> secrets;
+    for (const auto &sym : linked->symbols)
+        if (sym && sym->name == "secret")
+            secrets.push_back(sym->value);
+    ASSERT_EQ(secrets.size(), 2u);
+    std::sort(secrets.begin(), secrets.end());
+    EXPECT_EQ(text.data_address("secret", 1), secrets[0]);
+    EXPECT_EQ(text.data_address("secret", 2), secrets[1]);
+    EXPECT_EQ(text.data_address("secret", 0), std::nullopt) << "two of them: needs a sympos";
+    EXPECT_EQ(text.data_address("secret", 3), std::nullopt);
+    EXPECT_EQ(text.data_address("secret_text", 0), std::nullopt) << "text: kallsyms has it";
+    EXPECT_EQ(text.data_address("secret_percpu", 0), std::nullopt) << "per-CPU: not moved";
+    EXPECT_EQ(text.data_address("nothing", 0), std::nullopt);
+
+    // Through the conversion: the relocation against secret,2 carries it.
+    vmlinux_ = vmlinux;
+    auto model = patch();
+    model->find_section(".kpatchpp.funcs")->data.clear(); // f is not in this vmlinux
+    convert(*model);
+    const kpp::elf::Section *relocs = model->find_section(".kpatchpp.core.relocs");
+    ASSERT_TRUE(relocs);
+    ASSERT_EQ(relocs->data.size(), 64u);
+    EXPECT_EQ(field<uint64_t>(*relocs, 48), secrets[1]);
 }
 
 TEST_F(CoreConvertPatch, KlpSymbolReferenceInATableTheLoaderReadsIsRefused) {

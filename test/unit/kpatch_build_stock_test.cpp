@@ -149,6 +149,30 @@ TEST(KpatchBuildStock, ParentsFromALookup) {
     EXPECT_THROW(parents.parent_of("arch/x86/boot/a.o"), kpp::Error);
 }
 
+TEST(KpatchBuildStock, MachineOfAConfig) {
+    EXPECT_EQ(config_machine("CONFIG_64BIT=y\nCONFIG_X86_64=y\n"), "x86_64");
+    EXPECT_EQ(config_machine("CONFIG_ARM64=y\n# CONFIG_X86_64 is not set\n"), "aarch64");
+    EXPECT_EQ(config_machine("CONFIG_PPC64=y\n"), "");
+}
+
+TEST(KpatchBuildStock, AnotherArchitecturesKernelIsRefusedBeforeAnyWork) {
+    EXPECT_NO_THROW(
+        require_host_architecture("6.1.0-57-cloud-amd64", "CONFIG_X86_64=y\n", "x86_64"));
+    EXPECT_NO_THROW(
+        require_host_architecture("6.1.0-57-cloud-arm64", "CONFIG_ARM64=y\n", "aarch64"));
+    try {
+        require_host_architecture("6.1.0-57-cloud-arm64", "CONFIG_ARM64=y\n", "x86_64");
+        FAIL() << "no error";
+    } catch (const kpp::Error &e) {
+        EXPECT_STREQ(e.what(),
+                     "6.1.0-57-cloud-arm64 is a kernel for aarch64, this machine is x86_64: "
+                     "kpatch-build builds patches for its own architecture only (building for "
+                     "arm64 on x86_64 is not supported yet)");
+    }
+    EXPECT_THROW(require_host_architecture("5.14.0-1.el9.s390x", "CONFIG_S390=y\n", "x86_64"),
+                 kpp::Error);
+}
+
 TEST(KpatchBuildStock, CompilerFromVersionText) {
     EXPECT_EQ(compiler_of_version_text("gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0"), "gcc-12");
     EXPECT_EQ(compiler_of_version_text("gcc (GCC) 13.2.1 20231011 (Red Hat 13.2.1-4)"), "gcc");

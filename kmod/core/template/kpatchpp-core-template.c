@@ -166,8 +166,8 @@ static int __init kpp_init(void)
 	ret = kpp_build_funcs();
 	if (ret)
 		goto err_free;
-	ret = kpp_core_apply_relocs(THIS_MODULE, kpp_core_desc.relocs,
-				    kpp_core_desc.nr_relocs);
+	ret = kpp_core_apply_relocs(THIS_MODULE, kpp_core_desc.vmlinux_text,
+				    kpp_core_desc.relocs, kpp_core_desc.nr_relocs);
 	if (ret)
 		goto err_free;
 	ret = kpp_core_register(&kpp_patch);

@@ -70,37 +70,44 @@ stacking() {
 }
 
 # First-bytes check: /test/cmdline-bytes holds the first 16 bytes of
-# cmdline_proc_show in the test kernel's vmlinux (hex). The first 5 are the
-# __fentry__ call, a nop or a trampoline call at run time: masked out, the
-# bytes match; compared, or with byte 6 altered, the load is refused.
+# cmdline_proc_show in the kernel's vmlinux (hex), /test/site-bytes how many
+# of them ftrace rewrites (x86_64: the 5-byte __fentry__ call; arm64: two
+# nops): masked out, the bytes match; compared, or with the byte after the
+# site altered, the load is refused.
 bytes_check() {
-	local b m bad P=/sys/kernel/kpatch/kpp_core_bytes
+	local b m= bad n alt i=0 P=/sys/kernel/kpatch/kpp_core_bytes
 	b=$(cat /test/cmdline-bytes)
-	m=0000000000ffffffffffffffffffffff
+	n=$(cat /test/site-bytes)
+	alt=$((n + 1))
+	while [ $i -lt 16 ]; do
+		if [ $i -lt "$n" ]; then m=${m}00; else m=${m}ff; fi
+		i=$((i + 1))
+	done
 	kpp_run bytes-match insmod /test/kpp_core_bytes.ko bytes="$b" mask="$m" || return 1
 	kpp_assert_eq bytes-patched "kpatchpp-core: bytes checked" "$(cmdline)"
 	kpp_run bytes-disable sh -c "echo 0 > $P/enabled"
 	kpp_core_rmmod kpp_core_bytes
 	kpp_assert_eq bytes-restored "$MSG1" "$(cmdline)"
 
-	bad=$(echo "$b" | cut -c1-12)$(printf '%02x' $(((0x$(echo "$b" | cut -c13-14) + 1) % 256)))$(echo "$b" | cut -c15-)
+	bad=$(echo "$b" | cut -c1-$((2 * alt)))$(printf '%02x' $(((0x$(echo "$b" | cut -c$((2 * alt + 1))-$((2 * alt + 2))) + 1) % 256)))$(echo "$b" | cut -c$((2 * alt + 3))-)
 	if insmod /test/kpp_core_bytes.ko bytes="$bad" mask="$m" 2>/dev/null; then
-		kpp_fail bytes-mismatch-refused "loaded with byte 6 altered ($bad)"
+		kpp_fail bytes-mismatch-refused "loaded with byte $alt altered ($bad)"
 		return 1
 	fi
-	kpp_pass bytes-mismatch-refused "refused with byte 6 altered"
+	kpp_pass bytes-mismatch-refused "refused with byte $alt altered"
 	kpp_assert_contains bytes-mismatch-log \
-		"kpp_core_bytes: cmdline_proc_show does not start with the bytes the patch was built against (byte 6)" \
+		"kpp_core_bytes: cmdline_proc_show does not start with the bytes the patch was built against (byte $alt)" \
 		"$(dmesg | grep 'kpp_core_bytes: cmdline_proc_show' | tail -1)"
 	if insmod /test/kpp_core_bytes.ko bytes="$b" mask=ffffffffffffffffffffffffffffffff 2>/dev/null; then
-		kpp_fail bytes-fentry-unmasked "loaded comparing the rewritten __fentry__ call site"
+		kpp_fail bytes-site-unmasked "loaded comparing the rewritten ftrace call site"
 		return 1
 	fi
-	# kpp_core_test is enabled: the site calls the ftrace trampoline (e8
-	# like vmlinux's call __fentry__, another target), so byte 1..4 differs.
-	kpp_assert_eq bytes-fentry-unmasked yes \
+	# kpp_core_test is enabled: the site calls the ftrace trampoline, so a
+	# byte inside it differs (x86_64: e8 like vmlinux's call __fentry__,
+	# another target, so byte 1..4; arm64: "mov x9, x30" for a nop, byte 0).
+	kpp_assert_eq bytes-site-unmasked yes \
 		"$(dmesg | grep 'kpp_core_bytes: cmdline_proc_show' | tail -1 |
-			grep -qE 'built against \(byte [0-4]\)' && echo yes)"
+			grep -qE "built against \(byte [0-$((n - 1))]\)" && echo yes)"
 	kpp_assert_eq bytes-no-sysfs no "$([ -d $P ] && echo yes || echo no)"
 	kpp_assert_eq bytes-still-first "$MSG1" "$(cmdline)"
 }
@@ -216,6 +223,22 @@ shadow() {
 	kpp_core_rmmod kpp_core_shadow
 }
 
+# AArch64 relocations applied by kpatch.ko (kpp_core_relocs.ko, arm64 only:
+# x86_64's are exercised by integration.core.patch.*), checked from its
+# init; /test/relocs-args holds the -dbg vmlinux's addresses.
+relocs() {
+	if [ "$(cat /test/arch)" != arm64 ]; then
+		kpp_info "relocs: kpp_core_relocs.ko is arm64 code; not on $(cat /test/arch)"
+		return 0
+	fi
+	# shellcheck disable=SC2046 # the parameters are words
+	kpp_run relocs-insmod insmod /test/kpp_core_relocs.ko $(cat /test/relocs-args) || return 1
+	kpp_assert_contains relocs-checks "all relocation checks passed" \
+		"$(dmesg | grep 'kpp_core_relocs: all')"
+	kpp_info "relocs: veneer used: $(cat /sys/module/kpp_core_relocs/parameters/veneer_used)"
+	kpp_core_rmmod kpp_core_relocs
+}
+
 # In-guest microbenchmark (kpp_core_bench.ko): per-call overhead of a
 # redirected call and the enable/disable latency, printed as KPP-INFO.
 bench() {
@@ -247,7 +270,7 @@ check_dmesg() {
 	fi
 }
 
-basic && stacking && bytes_check && busy && shadow && stress && bench
+basic && stacking && bytes_check && busy && shadow && relocs && stress && bench
 teardown
 check_dmesg
 kpp_done
