@@ -181,7 +181,7 @@ ObjectAccount account_of(const DiffOutcome &outcome) {
     } else if (outcome.changed) {
         account.outcome = Outcome::Patched;
         for (const auto &function : outcome.functions)
-            account.functions.push_back({function.name, function.is_new});
+            account.functions.push_back({function.name, function.is_new, function.part_of});
     }
     return account;
 }
@@ -275,7 +275,10 @@ std::vector<fs::path> settle_update(UpdateState &state, const std::vector<DiffOu
     for (const auto &file : rebuilt)
         for (const auto &object : file.objects)
             if (!accounts.contains(object))
-                accounts.emplace(object, ObjectAccount{object, "", Outcome::Refused, "not_linked",
+                accounts.emplace(object, ObjectAccount{object,
+                                                       "",
+                                                       Outcome::Refused,
+                                                       "not_linked",
                                                        "not linked into vmlinux or a module: a "
                                                        "live patch cannot reach it",
                                                        {}});

@@ -54,10 +54,11 @@ UpdateState prepare_update(const Options &options, const KernelTree &kernel,
 // the diff outputs that go into the module (none refused, none depending on
 // a refused change). `objects_using` answers which objects read a header
 // (the release's header scan).
-std::vector<std::filesystem::path>
-settle_update(UpdateState &state, const std::vector<DiffOutcome> &outcomes,
-              const std::filesystem::path &orig_dir, const std::filesystem::path &patched_dir,
-              const ObjectsUsing &objects_using);
+std::vector<std::filesystem::path> settle_update(UpdateState &state,
+                                                 const std::vector<DiffOutcome> &outcomes,
+                                                 const std::filesystem::path &orig_dir,
+                                                 const std::filesystem::path &patched_dir,
+                                                 const ObjectsUsing &objects_using);
 
 // Writes OUT/NAME.update.txt and OUT/NAME.update.json and returns their paths.
 std::vector<std::filesystem::path> write_update_report(const UpdateReport &report,

@@ -170,8 +170,9 @@ std::string report_text(const UpdateReport &report) {
         if (!object.reason.empty())
             text += fmt::format("      {}\n", object.reason);
         for (const auto &function : object.functions)
-            text += fmt::format("      {} function {}\n", function.is_new ? "new" : "changed",
-                                function.name);
+            text += fmt::format(
+                "      {} function {}{}\n", function.is_new ? "new" : "changed", function.name,
+                function.part_of.empty() ? "" : " (part of " + function.part_of + ")");
     }
     return text;
 }
@@ -196,7 +197,8 @@ nlohmann::json report_json(const UpdateReport &report) {
     for (const auto &object : report.objects) {
         nlohmann::json functions = nlohmann::json::array();
         for (const auto &function : object.functions)
-            functions.push_back({{"name", function.name}, {"new", function.is_new}});
+            functions.push_back(
+                {{"name", function.name}, {"new", function.is_new}, {"part_of", function.part_of}});
         objects.push_back({{"object", object.object},
                            {"parent", object.parent},
                            {"outcome", outcome_name(object.outcome)},

@@ -34,6 +34,7 @@ bool needs_reboot(Outcome outcome);
 struct FunctionEntry {
     std::string name;
     bool is_new = false;
+    std::string part_of; // a .cold/.part piece: its function
 };
 
 struct ObjectAccount {
@@ -79,7 +80,7 @@ std::string report_text(const UpdateReport &report);
 // {"release", "from_version", "to_version", "module", "summary", "notice",
 //  "counts": {outcome: files}, "refused_by_reason": {kind: files},
 //  "files": [{path, change, outcome, refused_as, reason, objects}],
-//  "objects": [{object, parent, outcome, refused_as, reason, functions: [{name, new}]}]}
+//  "objects": [{object, parent, outcome, refused_as, reason, functions: [{name, new, part_of}]}]}
 nlohmann::json report_json(const UpdateReport &report);
 
 } // namespace kpp::build::update

@@ -217,7 +217,12 @@ UpdateReport sample_report() {
         {"Documentation/a.rst", FileChange::Modified, Outcome::Other, "", "doc", {}},
     };
     report.objects = {
-        {"fs/a.o", "vmlinux", Outcome::Patched, "", "", {{"a", false}, {"a_new", true}}},
+        {"fs/a.o",
+         "vmlinux",
+         Outcome::Patched,
+         "",
+         "",
+         {{"a", false, ""}, {"a.cold", false, "a"}, {"a_new", true, ""}}},
         {"mm/b.o", "vmlinux", Outcome::Refused, "data_change", "mm/b.o: data x changed", {}},
     };
     return report;
@@ -227,7 +232,7 @@ TEST(UpdateReport, TheSummaryCountsEveryFileOnceAndNamesWhatNeedsAReboot) {
     UpdateReport report = sample_report();
     EXPECT_EQ(summary_line(report),
               "update 6.1.187-1 -> 6.1.190-1 on 6.1.0-53-cloud-amd64: 9 changed files: 1 "
-              "patched (2 functions in 1 objects), 3 refused (data_change 1, init_code 1, "
+              "patched (3 functions in 1 objects), 3 refused (data_change 1, init_code 1, "
               "new_compile_unit 1), 1 need other changes, 1 build rules, 1 not compiled, 1 "
               "without binary change, 1 other; 5 files need a reboot");
     EXPECT_TRUE(needs_reboot(Outcome::Refused));
@@ -266,9 +271,10 @@ TEST(UpdateReport, JsonCountsAddUpToTheChangedFiles) {
                                                 {"refused_as", "new_compile_unit"},
                                                 {"reason", "new"},
                                                 {"objects", {"mm/d.o"}}}));
-    EXPECT_EQ(
-        json["objects"][0]["functions"],
-        (nlohmann::json{{{"name", "a"}, {"new", false}}, {{"name", "a_new"}, {"new", true}}}));
+    EXPECT_EQ(json["objects"][0]["functions"],
+              (nlohmann::json{{{"name", "a"}, {"new", false}, {"part_of", ""}},
+                              {{"name", "a.cold"}, {"new", false}, {"part_of", "a"}},
+                              {{"name", "a_new"}, {"new", true}, {"part_of", ""}}}));
 }
 
 TEST(UpdateReport, TextHasOneSectionPerOutcomeAndTheNotice) {
@@ -283,7 +289,7 @@ TEST(UpdateReport, TextHasOneSectionPerOutcomeAndTheNotice) {
           "\nNot compiled in this configuration (1 files):\n",
           "\nCompiled, but no object changes (1 files):\n",
           "\nOther files (not a C source, header or build rule) (1 files):\n",
-          "      new function a_new\n"})
+          "      changed function a.cold (part of a)\n", "      new function a_new\n"})
         EXPECT_NE(text.find(heading), std::string::npos) << heading << "\n---\n" << text;
 }
 
@@ -329,7 +335,7 @@ TEST(UpdateSettle, AccountsEveryFileAndKeepsOnlyIndependentOutputs) {
         o.refusal = refusal;
         o.refusal_kind = refusal.empty() ? RefusalKind::Other : RefusalKind::DataChange;
         if (changed)
-            o.functions = {{fs::path(object).stem().string(), false, "bytes"}};
+            o.functions = {{fs::path(object).stem().string(), false, "bytes", ""}};
         return o;
     };
     std::vector<DiffOutcome> outcomes = {
