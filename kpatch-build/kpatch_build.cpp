@@ -150,6 +150,8 @@ void refuse_only_uncompiled(const ObjectSelection &selection) {
 // --update-to: where the report goes and the lines that end the run.
 void finish_update_report(update::UpdateReport &report, const Options &options) {
     auto files = update::write_update_report(report, options.output_dir, options.name);
+    for (const auto &line : update::reboot_lines(report, 20))
+        fmt::print("{}\n", line);
     fmt::print("{}\n", update::summary_line(report));
     log::warn("{}", update::review_notice());
     log::info("report: {} and {}", files[0].string(), files[1].string());

@@ -82,6 +82,19 @@ std::string plural(size_t n, std::string_view word) {
     return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
 }
 
+// ", settled: 900 other, 120 not_compiled, ..." for the files settled
+// without a build.
+std::string settled_counts(const std::vector<FileAccount> &settled) {
+    std::map<std::string, size_t> counts;
+    for (const auto &file : settled)
+        ++counts[std::string(file.refused_as.empty() ? outcome_name(file.outcome)
+                                                     : file.refused_as)];
+    std::vector<std::string> parts;
+    for (const auto &[name, n] : counts)
+        parts.push_back(fmt::format("{} {}", n, name));
+    return parts.empty() ? "" : fmt::format("; settled: {}", fmt::join(parts, ", "));
+}
+
 } // namespace
 
 UpdateState prepare_update(const Options &options, const KernelTree &kernel,
@@ -130,9 +143,8 @@ UpdateState prepare_update(const Options &options, const KernelTree &kernel,
     UpdatePlan plan = plan_update(changed, facts);
     state.report.files = std::move(plan.settled);
     state.rebuild = std::move(plan.rebuild);
-    progress.stage(fmt::format("{} differ; {} to rebuild, {} settled without a build",
-                               plural(changed.size(), "file"), state.rebuild.size(),
-                               state.report.files.size()));
+    progress.stage(fmt::format("{} differ: {} to rebuild{}", plural(changed.size(), "file"),
+                               state.rebuild.size(), settled_counts(state.report.files)));
     state.patch = dir / "update.patch";
     std::ofstream(state.patch) << unified_diff(older, state.newer_tree, state.rebuild);
     return state;

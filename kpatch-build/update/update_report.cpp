@@ -140,6 +140,25 @@ std::string summary_line(const UpdateReport &report) {
         counts[Outcome::Other], reboot == 0 ? "none" : fmt::format("{} files", reboot));
 }
 
+std::vector<std::string> reboot_lines(const UpdateReport &report, size_t limit) {
+    std::vector<std::string> lines;
+    size_t more = 0;
+    for (const auto &file : report.files) {
+        if (!needs_reboot(file.outcome))
+            continue;
+        if (lines.size() == limit) {
+            ++more;
+            continue;
+        }
+        lines.push_back(fmt::format("needs a reboot: {} ({}{})", file.path,
+                                    outcome_name(file.outcome),
+                                    file.refused_as.empty() ? "" : ", " + file.refused_as));
+    }
+    if (more > 0)
+        lines.push_back(fmt::format("needs a reboot: {} more files (see the report)", more));
+    return lines;
+}
+
 std::string_view review_notice() {
     return "this module carries a whole distribution update, built without a person reading "
            "each change: review it (and test it on a machine like the target) before loading "

@@ -69,6 +69,11 @@ struct UpdateReport {
 // need a reboot.
 std::string summary_line(const UpdateReport &report);
 
+// "needs a reboot: PATH (outcome[, kind])" for each file whose change the
+// running kernel does not get, at most `limit` lines and a last one saying
+// how many more the report lists.
+std::vector<std::string> reboot_lines(const UpdateReport &report, size_t limit);
+
 // The same fact said plainly: a module made from a whole update is to be
 // reviewed (and tested) before it goes to production machines.
 std::string_view review_notice();

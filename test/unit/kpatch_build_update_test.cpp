@@ -244,6 +244,19 @@ TEST(UpdateReport, TheSummaryCountsEveryFileOnceAndNamesWhatNeedsAReboot) {
     EXPECT_FALSE(needs_reboot(Outcome::Other));
 }
 
+TEST(UpdateReport, RebootLinesNameEachFileUpToTheLimit) {
+    EXPECT_EQ(reboot_lines(sample_report(), 20),
+              (std::vector<std::string>{"needs a reboot: fs/fs.h (needs_other_changes)",
+                                        "needs a reboot: mm/b.c (refused, data_change)",
+                                        "needs a reboot: mm/c.c (refused, init_code)",
+                                        "needs a reboot: mm/d.c (refused, new_compile_unit)",
+                                        "needs a reboot: Makefile (build_rules)"}));
+    EXPECT_EQ(reboot_lines(sample_report(), 2),
+              (std::vector<std::string>{"needs a reboot: fs/fs.h (needs_other_changes)",
+                                        "needs a reboot: mm/b.c (refused, data_change)",
+                                        "needs a reboot: 3 more files (see the report)"}));
+}
+
 TEST(UpdateReport, JsonCountsAddUpToTheChangedFiles) {
     nlohmann::json json = report_json(sample_report());
     EXPECT_EQ(json["release"], "6.1.0-53-cloud-amd64");
