@@ -2,6 +2,7 @@
 // two trees, the plan of which files are rebuilt, the withdrawal of changes
 // that depend on refused ones, and the report.
 #include "kpatch-build/kbuild/uncompiled_source.h"
+#include "kpatch-build/options.h"
 #include "kpatch-build/update/source_diff.h"
 #include "kpatch-build/update/update_mode.h"
 #include "kpatch-build/update/update_plan.h"
@@ -76,6 +77,30 @@ struct TreePair {
         return facts;
     }
 };
+
+TEST(UpdateOptions, UpdateToTakesNoPatchAndNamesTheModuleAfterTheVersion) {
+    CommandLine line =
+        parse_command_line({"-a", "6.1.0-53-cloud-amd64", "--update-to", "6.1.190-1"});
+    EXPECT_EQ(line.action, Action::Build);
+    EXPECT_EQ(line.options.update_to, "6.1.190-1");
+    EXPECT_EQ(line.options.name, "livepatch-update-6_1_190-1");
+    EXPECT_EQ(parse_command_line({"--update-to", "6.1.190-1", "-n", "fleet"}).options.name,
+              "fleet");
+    EXPECT_EQ(test::error_of([] {
+                  parse_command_line({"--update-to", "6.1.190-1", "x.patch"});
+              }),
+              "--update-to takes no patch: the update's source difference is the patch");
+    EXPECT_EQ(test::error_of([] {
+                  parse_command_line({"-s", "/src", "--update-to", "6.1.190-1"});
+              }),
+              "--update-to works on a distribution kernel (-a REL, default uname -r), not on a "
+              "built tree (-s) or an out-of-tree module");
+    EXPECT_EQ(test::error_of([] {
+                  parse_command_line({"--core", "--update-to", "6.1.190-1"});
+              }),
+              "--update-to builds a livepatch module; --core (kpatch.ko) patches vmlinux only and "
+              "is not supported with it");
+}
 
 TEST(UpdateSourceDiff, ListsModifiedCreatedAndDeletedFilesInPathOrder) {
     TreePair trees;
