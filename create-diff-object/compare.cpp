@@ -104,7 +104,8 @@ void refuse_init_change(Context &ctx, const Section &sec) {
         ctx.init_changed_by_inlining.push_back(why);
         return;
     }
-    throw Refusal("{}: {} changed, but init code has already run in the running kernel; "
+    throw Refusal(RefusalKind::InitCode,
+                  "{}: {} changed, but init code has already run in the running kernel; "
                   "make the change outside __init code",
                   ctx.object_name, describe(sec));
 }
@@ -113,7 +114,8 @@ void refuse_init_change(Context &ctx, const Section &sec) {
 // when memory is added, from the copy the kernel kept: an inlined old copy
 // would run again, and the code itself is notrace.
 void refuse_meminit_change(Context &ctx, const Section &sec) {
-    throw Refusal("{}: {} changed{}; __meminit code runs at boot and, with "
+    throw Refusal(RefusalKind::InitCode,
+                  "{}: {} changed{}; __meminit code runs at boot and, with "
                   "CONFIG_MEMORY_HOTPLUG, again whenever memory is added, and it is notrace "
                   "(no ftrace hook), so the running kernel cannot be redirected to the new "
                   "version; make the change in a function it calls, not inlined into it",
@@ -136,10 +138,12 @@ void check_exit_change(Context &ctx, Section &sec) {
         ctx.arch.has_ftrace_hook(*ctx.patched, *sec.owner))
         return;
     if (!sec.is_text())
-        throw Refusal("{}: exit data {} changed; {} holds it from load to unload, for its exit "
+        throw Refusal(RefusalKind::ExitCode,
+                      "{}: exit data {} changed; {} holds it from load to unload, for its exit "
                       "code, and a live patch cannot change data the module already holds",
                       ctx.object_name, describe(sec), ctx.options.parent_name);
-    throw Refusal("{}: {} changed{}; {} runs its exit code when the module is unloaded, and "
+    throw Refusal(RefusalKind::ExitCode,
+                  "{}: {} changed{}; {} runs its exit code when the module is unloaded, and "
                   "__exit code is notrace (no ftrace hook), so the running module cannot be "
                   "redirected to the new version; make the change in a function it calls, not "
                   "inlined into it",
@@ -189,13 +193,15 @@ void refuse_unsafe(Context &ctx, Section &sec) {
     // so it cannot tell which of them changed.
     if (sec.is_text() && !sec.owner) {
         if (std::string funcs = functions_in(ctx, sec); !funcs.empty())
-            throw Refusal("{}: section {} changed and holds several functions ({}); the diff "
+            throw Refusal(RefusalKind::SharedSection,
+                          "{}: section {} changed and holds several functions ({}); the diff "
                           "can only tell which function changed when each has a section of its "
                           "own (-ffunction-sections), so the change cannot be patched as it is",
                           ctx.object_name, sec.name, funcs);
     }
     if (!sec.is_text() && sec.is_alloc()) {
-        throw Refusal("{}: data {} changed (initial value or layout); a live patch cannot "
+        throw Refusal(RefusalKind::DataChange,
+                      "{}: data {} changed (initial value or layout); a live patch cannot "
                       "change data the kernel already holds — use a shadow variable or a "
                       "callback instead",
                       ctx.object_name, describe(sec));

@@ -134,7 +134,8 @@ Result diff_objects(const Options &options) {
     }
     result.changed = !ctx.changes.empty();
     for (const ChangeReason &c : ctx.changes)
-        result.functions.push_back({c.func->name, c.func->status == Status::New, c.why});
+        result.functions.push_back({c.func->name, c.func->status == Status::New, c.why,
+                                    c.func->parent ? c.func->parent->name : ""});
     result.report = build_report(ctx);
     write_report(options.report_path, result.report);
     return result;

@@ -49,6 +49,9 @@ struct FunctionChange {
     std::string name;
     bool is_new = false;
     std::string reason; // "bytes", "relocation to X", "new function", ...
+    // For a .cold/.part piece: the function it belongs to, which the module
+    // replaces as a whole (the piece is no livepatch function of its own).
+    std::string part_of;
 };
 
 struct Result {

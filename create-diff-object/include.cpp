@@ -94,7 +94,8 @@ void refuse_copying_kernel_variables(const Context &ctx, const Section &from, co
                             !is_read_only_data(sec) &&
                             !ctx.special_static_sections.contains(&sec) && !is_author_section(sec);
     if (kernel_variables)
-        throw Refusal("{}: {} refers to {} in {}, writable data with no symbol of its own; copying "
+        throw Refusal(RefusalKind::MissingSymbol,
+                      "{}: {} refers to {} in {}, writable data with no symbol of its own; copying "
                       "the whole section would give the patch fresh copies of the kernel's "
                       "variables there; give the data a name (a static variable)",
                       ctx.object_name, from.owner ? from.owner->name : from.name, target.name,
@@ -149,7 +150,8 @@ void include_changed(Context &ctx) {
             continue;
         if (sym->status == Status::Changed) {
             if (!ctx.arch.has_ftrace_hook(*ctx.patched, *sym))
-                throw Refusal("{}: function {} changed but has no ftrace hook ({}), so the "
+                throw Refusal(RefusalKind::NoFtraceHook,
+                              "{}: function {} changed but has no ftrace hook ({}), so the "
                               "running kernel cannot be redirected to the new version; patch its "
                               "callers instead",
                               ctx.object_name, sym->name, ctx.arch.missing_ftrace_hook());

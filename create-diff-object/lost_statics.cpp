@@ -78,7 +78,8 @@ void refuse_lost_static_locals(Context &ctx) {
                       ctx.object_name, var, sym->name, var);
             continue;
         }
-        throw Refusal("{}: static local variable {} ({}, used by {}) cannot be matched to the "
+        throw Refusal(RefusalKind::UnmatchedStatic,
+                      "{}: static local variable {} ({}, used by {}) cannot be matched to the "
                       "running kernel's {} (used by {}); the patch would give it a fresh copy "
                       "from its initial value and lose the kernel's value; keep it in the "
                       "function that declares it, or add KPP_IGNORE_STATIC(\"{}\") to the patch "

@@ -192,7 +192,8 @@ class OutputBuilder {
         if (in.is_local()) {
             auto pos = ctx_.kernel->find(name, true, groups_.of(in.twin));
             if (!pos)
-                throw Refusal("{}: {} refers to {}, which {} does not have (inlined or "
+                throw Refusal(RefusalKind::MissingSymbol,
+                              "{}: {} refers to {}, which {} does not have (inlined or "
                               "optimized away in the running kernel); patch its callers instead",
                               ctx_.object_name, user, name, ctx_.options.parent_name);
             return klp_name(name, pos->sympos);
@@ -228,11 +229,13 @@ class OutputBuilder {
                                        "with \"Missing ENDBR\"",
                                        ctx_.object_name, user, old.name, ctx_.options.parent_name);
         if (in.status == Status::Changed)
-            throw Refusal("{}; the patch replaces {}, and a pointer to its copy in the module "
+            throw Refusal(RefusalKind::FunctionPointer,
+                          "{}; the patch replaces {}, and a pointer to its copy in the module "
                           "would not survive unloading the patch; call it directly, or take "
                           "the address in code the patch does not change",
                           what, old.name);
-        throw Refusal("{}; make the patch change {} too (its copy in the module keeps its "
+        throw Refusal(RefusalKind::FunctionPointer,
+                      "{}; make the patch change {} too (its copy in the module keeps its "
                       "ENDBR), or call it directly",
                       what, old.name);
     }
@@ -248,7 +251,8 @@ class OutputBuilder {
             !klp::read_before_module_klp_relocs(from.name))
             return;
         const std::string &name = in.twin ? in.twin->name : in.name;
-        throw Refusal("{}: {} (for {}) needs {}, a symbol of module {} it does not export: the "
+        throw Refusal(RefusalKind::MissingSymbol,
+                      "{}: {} (for {}) needs {}, a symbol of module {} it does not export: the "
                       "module loader reads {} when the patch module loads, but the livepatch "
                       "core resolves {}'s own symbols only once {} is loaded; make the change "
                       "without that static key, tracepoint or static call of {} in the patched "
@@ -316,7 +320,8 @@ class OutputBuilder {
             out.addend = wrapping_sub(static_cast<int64_t>(where->second), bias);
             return out;
         }
-        throw Refusal("{}: {} refers to {}+{:#x}, which has no symbol the running kernel could "
+        throw Refusal(RefusalKind::MissingSymbol,
+                      "{}: {} refers to {}+{:#x}, which has no symbol the running kernel could "
                       "be searched for",
                       ctx_.object_name, user, sym->sec->name, offset);
     }
@@ -453,7 +458,8 @@ class OutputBuilder {
             bool local = func->twin->is_local();
             auto pos = ctx_.kernel->find(old_name, local, local ? groups_.of(func->twin) : 0);
             if (!pos)
-                throw Refusal("{}: function {} changed, but {} has no function of that name "
+                throw Refusal(RefusalKind::MissingSymbol,
+                              "{}: function {} changed, but {} has no function of that name "
                               "(was it inlined everywhere?); patch its callers instead",
                               ctx_.object_name, old_name, ctx_.options.parent_name);
             auto placed_func = out_symbol_.find(func);

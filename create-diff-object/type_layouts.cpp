@@ -153,7 +153,8 @@ void refuse_layout_changes(Context &ctx) {
         return;
     std::sort(keys.begin(), keys.end()); // the same message whatever the hash order
     const std::string &key = keys.front();
-    throw Refusal("{}: {} changed layout ({}{}); the running kernel's code and data use the old "
+    throw Refusal(RefusalKind::LayoutChange,
+                  "{}: {} changed layout ({}{}); the running kernel's code and data use the old "
                   "layout — keep the type as it is and put new state in a shadow variable",
                   ctx.object_name, key, describe_layout_change(before.at(key), after.at(key)),
                   keys.size() > 1 ? fmt::format("; also changed: {}",

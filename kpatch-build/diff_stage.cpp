@@ -35,6 +35,7 @@ void diff_one(const DiffJob &job, const DiffSettings &settings, DiffOutcome &out
             outcome.output = output;
     } catch (const Refusal &refusal) {
         outcome.refusal = refusal.what();
+        outcome.refusal_kind = refusal.kind();
     } catch (const std::exception &e) {
         outcome.error = e.what();
     }

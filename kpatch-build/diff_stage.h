@@ -4,6 +4,7 @@
 
 #include "create-diff-object/diff.h"
 #include "kpatch-build/kbuild/object_parents.h"
+#include "libkpp/error.h"
 
 #include <filesystem>
 #include <string>
@@ -34,7 +35,8 @@ struct DiffOutcome {
     nlohmann::json report;
     std::filesystem::path output; // set when changed
     std::string refusal;          // set when the diff refused the change
-    std::string error;            // set on any other failure
+    RefusalKind refusal_kind = RefusalKind::Other;
+    std::string error; // set on any other failure
 };
 
 // Runs every job; failures are recorded per object, never thrown, so that all

@@ -22,6 +22,7 @@
 #include "kpatch-build/tree/tree_lock.h"
 #include "kpatch-build/tree/tree_match.h"
 #include "kpatch-build/tree/tree_snapshot.h"
+#include "kpatch-build/update/update_mode.h"
 #include "kpatch-build/util/data_dir.h"
 #include "kpatch-build/util/disk_space.h"
 #include "kpatch-build/util/interrupt.h"
@@ -62,7 +63,10 @@ struct Plan {
     ObjectSelection selection;
     std::vector<DiffJob> jobs;
     std::optional<ParentIndex> parents;
+    ObjectLookup lookup;
     SigningPlan signing;
+    // --update-to: the update's state between its stages (update_mode.h).
+    std::optional<update::UpdateState> update;
     // A module for kpatch.ko (kmod/core) rather than the livepatch core. The
     // object builds need to know too: see install_patch_headers().
     bool core = false;
@@ -143,6 +147,26 @@ void refuse_only_uncompiled(const ObjectSelection &selection) {
         log::info("{}", line);
 }
 
+// --update-to: where the report goes and the lines that end the run.
+void finish_update_report(update::UpdateReport &report, const Options &options) {
+    auto files = update::write_update_report(report, options.output_dir, options.name);
+    for (const auto &line : update::reboot_lines(report, 20))
+        fmt::print("{}\n", line);
+    fmt::print("{}\n", update::summary_line(report));
+    log::warn("{}", update::review_notice());
+    log::info("report: {} and {}", files[0].string(), files[1].string());
+}
+
+// --update-to with nothing to build or nothing to put in a module: the
+// report still accounts for every changed file.
+[[noreturn]] void finish_update_without_module(Plan &plan, const Options &options,
+                                               const std::vector<DiffOutcome> &outcomes) {
+    update::settle_update(*plan.update, outcomes, {}, {}, plan.lookup.objects_using);
+    finish_update_report(plan.update->report, options);
+    throw NoChange("nothing in the update {} -> {} can be applied live (the report says why)",
+                   plan.update->report.from_version, plan.update->report.to_version);
+}
+
 Plan make_plan(const Options &options, const WorkDir &work, const Progress &progress) {
     Plan plan;
     progress.stage("checking the kernel tree");
@@ -161,6 +185,12 @@ Plan make_plan(const Options &options, const WorkDir &work, const Progress &prog
     plan.core =
         options.core || !config_enabled(read_config_file(plan.kernel.config), "CONFIG_LIVEPATCH");
 
+    if (!options.update_to.empty()) {
+        plan.update = update::prepare_update(options, plan.kernel, work.path(), progress);
+        if (plan.update->rebuild.empty())
+            finish_update_without_module(plan, options, {});
+        plan.patches.push_back(plan.update->patch);
+    }
     for (const auto &patch : options.patches)
         plan.patches.push_back(fs::absolute(patch));
     plan.touched = read_patches(plan.patches);
@@ -173,11 +203,11 @@ Plan make_plan(const Options &options, const WorkDir &work, const Progress &prog
     check_patches_apply(plan.patches, plan.touched, plan.build.root, work / "patch-check");
 
     progress.stage("finding the objects the patches change");
-    plan.selection = select_objects(
-        plan.touched,
+    plan.lookup =
         plan.kernel.stock
             ? stock_object_lookup(plan.kernel, options.jobs, work.path(), work.log(), progress)
-            : built_tree_lookup(plan.build.root, read_config_file(plan.kernel.config)));
+            : built_tree_lookup(plan.build.root, read_config_file(plan.kernel.config));
+    plan.selection = select_objects(plan.touched, plan.lookup);
     refuse_only_uncompiled(plan.selection);
     for (const auto &line : plan.selection.explanations) {
         if (plan.selection.whole_tree)
@@ -198,6 +228,8 @@ Plan make_plan(const Options &options, const WorkDir &work, const Progress &prog
     else
         plan.parents = ParentIndex::scan(plan.build.root, plan.kernel.vmlinux);
     plan.jobs = assign_parents(plan.selection, *plan.parents);
+    if (plan.update && plan.selection.objects.empty())
+        finish_update_without_module(plan, options, {});
     if (plan.selection.objects.empty())
         throw NoChange("the patches change no object linked into this kernel or its modules");
     if (plan.core)
@@ -308,7 +340,7 @@ void throw_on_failures(const std::vector<DiffOutcome> &outcomes) {
 }
 
 // Stage 6.
-std::vector<fs::path> compare_objects(const Options &options, const Plan &plan, const WorkDir &work,
+std::vector<fs::path> compare_objects(const Options &options, Plan &plan, const WorkDir &work,
                                       const Progress &progress,
                                       std::future<diff::StructSizes> &sizes) {
     std::vector<DiffJob> jobs = jobs_worth_diffing(plan, work);
@@ -319,6 +351,14 @@ std::vector<fs::path> compare_objects(const Options &options, const Plan &plan, 
     std::ofstream(work / "report.json") << combined_report(options.name, outcomes).dump(2) << '\n';
     for (const auto &line : describe_changes(outcomes))
         fmt::print("{}\n", line);
+    if (plan.update) {
+        // Refusals are accounted, not fatal: the module is made of the rest.
+        auto outputs = update::settle_update(*plan.update, outcomes, work / "orig",
+                                             work / "patched", plan.lookup.objects_using);
+        if (outputs.empty())
+            finish_update_without_module(plan, options, outcomes);
+        return outputs;
+    }
     throw_on_failures(outcomes);
     std::vector<fs::path> outputs;
     for (const auto &outcome : outcomes)
@@ -373,6 +413,10 @@ fs::path run_stages(const Options &options, const WorkDir &work, const Progress 
     for (const auto &package : packaging::write_patch_packages(options, plan.kernel, request.output,
                                                                work.path(), work.log()))
         progress.stage(fmt::format("built {}", package.string()));
+    if (plan.update) {
+        plan.update->report.module = request.output.string();
+        finish_update_report(plan.update->report, options);
+    }
     return request.output;
 }
 

@@ -6,6 +6,7 @@
 
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <sstream>
 #include <thread>
 
@@ -43,6 +44,7 @@ po::options_description visible_options(Options &o) {
         ("sign-cert", po::value(&o.sign_cert)->value_name("CERT"), "... and this X.509 certificate, using SRC/scripts/sign-file")
         ("package", po::value(&o.package)->value_name("deb"), "also write the module as a package: kpatch-patch-REL-NAME_VERSION_ARCH.deb in the output directory, installing it for kpatch.service")
         ("package-version", po::value(&o.package_version)->value_name("VERSION"), "the package's version (default 1); raise it for each rebuild of the same patch")
+        ("update-to", po::value(&o.update_to)->value_name("VERSION"), "without -s and without a patch: one cumulative module of every change between the release's source version and this newer linux-source version that can be applied live, with a report of the rest (REVIEW IT before production)")
         ("cache-list", "list the cached distribution kernels (prepared releases, downloaded packages) with their sizes")
         ("cache-prune", po::value(&o.cache_prune)->multitoken()->value_name("REL...|unused|all"), "remove these releases from the cache with the packages only they used; unused: packages no release uses; all: everything")
         ("version", "print the version")
@@ -51,8 +53,21 @@ po::options_description visible_options(Options &o) {
     return desc;
 }
 
+void check_update_options(const Options &o) {
+    if (!o.patches.empty())
+        throw Error("--update-to takes no patch: the update's source difference is the patch");
+    if (!o.source_dir.empty() || !o.oot_module.empty())
+        throw Error("--update-to works on a distribution kernel (-a REL, default uname -r), not "
+                    "on a built tree (-s) or an out-of-tree module");
+    if (o.core)
+        throw Error("--update-to builds a livepatch module; --core (kpatch.ko) patches vmlinux "
+                    "only and is not supported with it");
+}
+
 void check_options(const po::variables_map &vm, Options &o) {
-    if (o.patches.empty())
+    if (!o.update_to.empty())
+        check_update_options(o);
+    else if (o.patches.empty())
         throw Error("no patch given; usage: kpatch-build [options] PATCH... (see --help)");
     if (!o.source_dir.empty() && !o.release.empty())
         throw Error("-a/--archversion names a distribution kernel, -s a built tree: give one");
@@ -81,7 +96,12 @@ void check_options(const po::variables_map &vm, Options &o) {
 void fill_defaults(const po::variables_map &vm, Options &o) {
     if (!vm.count("jobs"))
         o.jobs = std::max(1u, std::thread::hardware_concurrency());
-    if (o.name.empty())
+    if (o.name.empty() && !o.update_to.empty()) {
+        // "6.1.190-1" -> livepatch-update-6_1_190-1 (a '.' would read as an extension)
+        std::string version = o.update_to;
+        std::replace(version.begin(), version.end(), '.', '_');
+        o.name = default_module_name("update-" + version);
+    } else if (o.name.empty())
         o.name = default_module_name(o.patches.front());
     else
         validate_module_name(o.name);

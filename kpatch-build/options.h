@@ -29,6 +29,10 @@ struct Options {
     std::vector<std::string> cache_prune; // --cache-prune: releases, "unused" or "all"
     std::string package;                  // --package: also write NAME.ko as this package format
     std::string package_version = "1";    // --package-version
+    // --update-to: without -s, one cumulative module of the source difference
+    // between the release's own linux-source version and this newer one
+    // (update/update_mode.h); takes no patch.
+    std::string update_to;
 };
 
 // ListCache and PruneCache work on the cache of distribution kernels

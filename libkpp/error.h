@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace kpp {
 
@@ -30,11 +31,36 @@ class Error : public std::runtime_error {
     virtual ExitStatus status() const { return kExitBadInput; }
 };
 
+// Why a change cannot be applied live, for reports that count refusals by
+// reason (kpatch-build --update-to).
+enum class RefusalKind {
+    Other,
+    DataChange,      // initialized data changed (value or layout)
+    LayoutChange,    // a type the running kernel's code and data use changed layout
+    InitCode,        // init (or meminit) code changed after it ran
+    ExitCode,        // a module's exit code or data changed
+    NoFtraceHook,    // a changed function cannot be redirected
+    SharedSection,   // a changed section holds several functions
+    UnmatchedStatic, // a static local cannot be paired with the kernel's
+    MissingSymbol,   // the change refers to something the kernel has no symbol for
+    FunctionPointer, // a pointer to a replaced function's copy would escape
+};
+
+// "data_change", ... as the reports write it.
+std::string_view refusal_kind_name(RefusalKind kind);
+
 // A well-formed change that cannot be applied live.
 class Refusal : public Error {
   public:
     using Error::Error;
+    template <class... Args>
+    Refusal(RefusalKind kind, fmt::format_string<Args...> format, Args &&...args)
+        : Error(format, std::forward<Args>(args)...), kind_(kind) {}
     ExitStatus status() const override { return kExitRefused; }
+    RefusalKind kind() const { return kind_; }
+
+  private:
+    RefusalKind kind_ = RefusalKind::Other;
 };
 
 } // namespace kpp

@@ -52,6 +52,22 @@ class Debian : public Distro {
         return k;
     }
 
+    fs::path source_of_version(const std::string &release, const std::string &version,
+                               std::vector<std::shared_ptr<CacheUse>> &uses) const override {
+        std::string source = "linux-source-" + split_release(release).series;
+        fs::path root = root_;
+        if (packages_->installed_version(source) != version) {
+            if (!cache_)
+                throw Error("{} {} is not installed and kpatch-build has no package cache here",
+                            source, version);
+            root = cache_->provide({{source, version, "the update's kernel source"}}, release, uses)
+                       .front();
+        }
+        fs::path tarball = root / "usr/src" / (source + ".tar.xz");
+        require_file(tarball, "kernel source", source);
+        return tarball;
+    }
+
   private:
     // Which package version REL is: the installed image's (what the machine
     // boots), else the installed headers' or -dbg's (building for another

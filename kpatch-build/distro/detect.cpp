@@ -108,6 +108,13 @@ std::unique_ptr<Distro> detect(const fs::path &root,
                 os.pretty_name.empty() ? os.id : os.pretty_name, file.string());
 }
 
+fs::path Distro::source_of_version(const std::string &, const std::string &version,
+                                   std::vector<std::shared_ptr<CacheUse>> &) const {
+    throw Error("kpatch-build --update-to {}: taking another source version of a {} kernel is "
+                "implemented for Debian only",
+                version, name());
+}
+
 std::string running_release() {
     struct utsname name {};
     if (uname(&name) != 0)

@@ -68,6 +68,14 @@ class Distro {
     // Throws kpp::Error naming the package to install (or the version to
     // install) for the first piece that is missing or does not match.
     virtual StockKernel locate(const std::string &release) const = 0;
+    // The source tarball of another `version` of the release's source
+    // package (kpatch-build --update-to): installed at that version, else
+    // fetched into the package cache and held in use through `uses`. Throws
+    // kpp::Error naming what is missing; distributions without a rule for it
+    // say so.
+    virtual std::filesystem::path
+    source_of_version(const std::string &release, const std::string &version,
+                      std::vector<std::shared_ptr<CacheUse>> &uses) const;
 };
 
 struct OsRelease {

@@ -64,12 +64,16 @@ void require_host_architecture(std::string_view release, std::string_view config
                 host_machine);
 }
 
+std::unique_ptr<distro::Distro> stock_distro(const Progress &progress) {
+    auto packages = std::make_shared<distro::PackageCache>(default_cache_dir() / "packages",
+                                                           distro::apt_archive(), &progress);
+    return distro::detect("/", nullptr, packages);
+}
+
 KernelTree find_stock_kernel_tree(const Options &options, const Progress &progress) {
     std::string release = options.release.empty() ? distro::running_release() : options.release;
     fs::path cache_dir = default_cache_dir();
-    auto packages = std::make_shared<distro::PackageCache>(cache_dir / "packages",
-                                                           distro::apt_archive(), &progress);
-    auto distro = distro::detect("/", nullptr, packages);
+    auto distro = stock_distro(progress);
     progress.stage(
         fmt::format("finding the packages of the {} kernel {}", distro->name(), release));
     distro::StockKernel stock = distro->locate(release);
@@ -86,7 +90,12 @@ KernelTree find_stock_kernel_tree(const Options &options, const Progress &progre
     kernel.vmlinux = stock.vmlinux;
     kernel.symvers = prepared.tree / "Module.symvers";
     kernel.make_variables = prepared.make_variables;
-    kernel.stock = StockTree{release, prepared.units, prepared.header_deps, stock.debug_modules,
+    kernel.stock = StockTree{release,
+                             stock.version,
+                             stock.source,
+                             prepared.units,
+                             prepared.header_deps,
+                             stock.debug_modules,
                              stock.debug_module_suffix};
     kernel.stock->cache_uses = std::move(stock.cache_uses);
     kernel.stock->cache_uses.push_back(prepared.use);

@@ -7,6 +7,7 @@
 // traced with a cached kbuild dependency scan (header_deps.h).
 #pragma once
 
+#include "kpatch-build/distro/distro.h"
 #include "kpatch-build/kbuild/changed_objects.h"
 #include "kpatch-build/kbuild/object_parents.h"
 #include "kpatch-build/options.h"
@@ -15,8 +16,13 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
 
 namespace kpp::build {
+
+// The distribution of this machine, fetching missing packages into
+// kpatch-build's package cache.
+std::unique_ptr<distro::Distro> stock_distro(const Progress &progress);
 
 // Locates the release's packages, prepares (or reuses) its cached tree and
 // makes the kernel's compiler (CONFIG_CC_VERSION_TEXT's program, e.g.

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 #include <regex>
+#include <set>
 #include <sstream>
 
 namespace kpp::build {
@@ -17,24 +18,32 @@ bool may_include(const fs::path &file) {
     return ext == ".c" || ext == ".h" || ext == ".S";
 }
 
-// Whether the line around `at` is an #include (or # include) directive.
-bool is_include_line(std::string_view text, size_t at) {
-    size_t start = text.rfind('\n', at);
-    start = start == std::string_view::npos ? 0 : start + 1;
-    size_t hash = text.find_first_not_of(" \t", start);
-    if (hash == std::string_view::npos || text[hash] != '#')
-        return false;
-    size_t word = text.find_first_not_of(" \t", hash + 1);
-    return word != std::string_view::npos && text.substr(word, 7) == "include";
-}
-
-bool includes(std::string_view text, const std::string &name) {
-    for (size_t at = text.find(name); at != std::string_view::npos; at = text.find(name, at + 1)) {
-        char before = at == 0 ? '\n' : text[at - 1];
-        if ((before == '"' || before == '/' || before == '<') && is_include_line(text, at))
-            return true;
+// The file names (last path component) that the #include lines of `text`
+// name: "#include <linux/fs.h>" and "# include \"../x/joydev.c\"" give fs.h
+// and joydev.c.
+std::set<std::string> included_names(std::string_view text) {
+    std::set<std::string> names;
+    for (size_t start = 0; start < text.size();) {
+        size_t end = text.find('\n', start);
+        std::string_view line =
+            text.substr(start, end == std::string_view::npos ? end : end - start);
+        start = end == std::string_view::npos ? text.size() : end + 1;
+        size_t hash = line.find_first_not_of(" \t");
+        if (hash == std::string_view::npos || line[hash] != '#')
+            continue;
+        size_t word = line.find_first_not_of(" \t", hash + 1);
+        if (word == std::string_view::npos || line.substr(word, 7) != "include")
+            continue;
+        size_t open = line.find_first_of("\"<", word + 7);
+        if (open == std::string_view::npos)
+            continue;
+        size_t close = line.find_first_of("\">", open + 1);
+        std::string_view path = line.substr(
+            open + 1, close == std::string_view::npos ? std::string_view::npos : close - open - 1);
+        size_t slash = path.rfind('/');
+        names.emplace(slash == std::string_view::npos ? path : path.substr(slash + 1));
     }
-    return false;
+    return names;
 }
 
 // kbuild rules, one per line with the "\" continuations joined.
@@ -65,9 +74,13 @@ bool names_object(const std::string &line, const std::string &object) {
 
 } // namespace
 
-std::vector<std::string> files_including(const fs::path &tree, const std::string &source) {
-    std::string name = fs::path(source).filename().string();
-    std::vector<std::string> found;
+std::map<std::string, std::vector<std::string>>
+files_including_any(const fs::path &tree, const std::vector<std::string> &sources) {
+    std::map<std::string, std::vector<std::string>> sources_by_name, found;
+    for (const auto &source : sources) {
+        sources_by_name[fs::path(source).filename().string()].push_back(source);
+        found[source];
+    }
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(tree, ec); it != fs::end(it);
          it.increment(ec)) {
@@ -79,10 +92,19 @@ std::vector<std::string> files_including(const fs::path &tree, const std::string
         }
         if (!it->is_regular_file() || !may_include(it->path()))
             continue;
-        if (includes(read_text_file_or_empty(it->path()), name))
-            found.push_back(it->path().lexically_relative(tree).string());
+        for (const auto &name : included_names(read_text_file_or_empty(it->path()))) {
+            auto wanted = sources_by_name.find(name);
+            if (wanted == sources_by_name.end())
+                continue;
+            for (const auto &source : wanted->second)
+                found[source].push_back(it->path().lexically_relative(tree).string());
+        }
     }
     return found;
+}
+
+std::vector<std::string> files_including(const fs::path &tree, const std::string &source) {
+    return files_including_any(tree, {source})[source];
 }
 
 std::string kbuild_rule_for(const fs::path &tree, const std::string &source) {
@@ -112,6 +134,11 @@ std::optional<std::string> uncompiled_source_reason(const fs::path &tree, const 
                                                     const std::string &config_text) {
     if (!files_including(tree, source).empty())
         return std::nullopt;
+    return not_compiled_reason(tree, source, config_text);
+}
+
+std::string not_compiled_reason(const fs::path &tree, const std::string &source,
+                                const std::string &config_text) {
     std::string rule = kbuild_rule_for(tree, source), why;
     if (std::string symbol = config_symbol_of(rule); !symbol.empty()) {
         auto value = config_value(config_text, symbol);

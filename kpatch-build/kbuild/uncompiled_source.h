@@ -9,6 +9,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,12 @@ namespace kpp::build {
 // #include line naming `source`'s file name ("joydev.c"), relative to the tree.
 std::vector<std::string> files_including(const std::filesystem::path &tree,
                                          const std::string &source);
+
+// files_including() for several sources in one walk of the tree: every
+// source (a key, even when nothing includes it) with the files naming its
+// file name in an #include line.
+std::map<std::string, std::vector<std::string>>
+files_including_any(const std::filesystem::path &tree, const std::vector<std::string> &sources);
 
 // The kbuild line that decides whether `source` is built, from its directory's
 // Makefile or Kbuild, continuation lines joined: "obj-$(CONFIG_INPUT_JOYDEV)
@@ -34,5 +41,10 @@ std::string config_symbol_of(const std::string &rule);
 std::optional<std::string> uncompiled_source_reason(const std::filesystem::path &tree,
                                                     const std::string &source,
                                                     const std::string &config_text);
+
+// The line of uncompiled_source_reason() for a source already known to be
+// compiled by no unit and included by no file.
+std::string not_compiled_reason(const std::filesystem::path &tree, const std::string &source,
+                                const std::string &config_text);
 
 } // namespace kpp::build

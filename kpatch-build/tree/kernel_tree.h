@@ -24,6 +24,8 @@ class CacheUse;
 // binaries are made of.
 struct StockTree {
     std::string release;                 // 6.1.0-56-cloud-amd64
+    std::string version;                 // the package version it was built from: 6.1.192-2
+    std::filesystem::path source;        // its source tarball (linux-source-6.1.tar.xz)
     std::filesystem::path units;         // compile units -> binary (compile_units.h)
     std::filesystem::path header_deps;   // cached dependency scan (header_deps.h)
     std::filesystem::path debug_modules; // modules with symbols, by path

@@ -202,7 +202,7 @@ TEST_F(Diff, RefusesChangedInitializedData) {
             diff("int limit = 1;\nint get_limit(void) { return limit; }\n",
                  "int limit = 2;\nint get_limit(void) { return limit; }\n");
         },
-        {"limit"});
+        {"limit"}, RefusalKind::DataChange);
     // The refusal is in the report too.
     std::string report = read_file(dir / "report.json");
     EXPECT_NE(report.find("refused"), std::string::npos) << report;
@@ -216,7 +216,7 @@ TEST_F(Diff, RefusesChangedInitFunction) {
                  "__attribute__((section(\".init.text\"))) int setup(int a) { return a + 2; }\n"
                  "int keep(int a) { return a; }\n");
         },
-        {"init"});
+        {"init"}, RefusalKind::InitCode);
 }
 
 TEST_F(Diff, RefusesChangedFunctionWithoutFtraceHook) {
@@ -225,7 +225,7 @@ TEST_F(Diff, RefusesChangedFunctionWithoutFtraceHook) {
             diff("__attribute__((no_instrument_function)) int raw(int a) { return a + 1; }\n",
                  "__attribute__((no_instrument_function)) int raw(int a) { return a + 2; }\n");
         },
-        {"raw", "ftrace"});
+        {"raw", "ftrace"}, RefusalKind::NoFtraceHook);
 }
 
 TEST_F(Diff, RefusesFunctionBuiltWithoutPg) {

@@ -17,29 +17,57 @@ stock_release() {
 	echo "$rel"
 }
 
+# cloud_image_versions: "linux-image-REL version" for every cloud image
+# version the local apt lists know.
+cloud_image_versions() {
+	local names
+	mapfile -t names < <(apt-cache pkgnames linux-image-6.1.0- | grep -E '^linux-image-6\.1\.0-[0-9]+-cloud-amd64$')
+	[ ${#names[@]} -gt 0 ] || die "no linux-image-6.1.0-*-cloud-amd64 in the apt lists (apt-get update?)"
+	apt-cache show "${names[@]}" 2>/dev/null | awk '/^Package: /{p=$2} /^Version: /{print p, $2}'
+}
+
 # older_archived_release: a cloud release older than the installed one that
 # the archive still has with its source: the newest linux-image-REL-cloud-amd64
 # (from the local apt lists) whose version is below the installed
 # linux-source-6.1's and for which the archive has linux-source-6.1 at that
 # version. Looked up, never written down.
 older_archived_release() {
-	local installed sources names pkg version best= best_version=
+	local installed sources pkg version best= best_version=
 	installed=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null) ||
 		die "linux-source-6.1 is not installed; run scripts/setup.sh"
 	sources=$(apt-cache madison linux-source-6.1 | awk '{print $3}')
-	mapfile -t names < <(apt-cache pkgnames linux-image-6.1.0- | grep -E '^linux-image-6\.1\.0-[0-9]+-cloud-amd64$')
-	[ ${#names[@]} -gt 0 ] || die "no linux-image-6.1.0-*-cloud-amd64 in the apt lists (apt-get update?)"
 	while read -r pkg version; do
 		grep -qxF "$version" <<<"$sources" || continue
 		dpkg --compare-versions "$version" lt "$installed" || continue
 		if [ -z "$best" ] || dpkg --compare-versions "$version" gt "$best_version"; then
 			best=${pkg#linux-image-} best_version=$version
 		fi
-	done < <(apt-cache show "${names[@]}" 2>/dev/null |
-		awk '/^Package: /{p=$2} /^Version: /{print p, $2}')
+	done < <(cloud_image_versions)
 	[ -n "$best" ] ||
 		die "the archive has no cloud release older than $installed with its linux-source-6.1 (apt-get update?)"
 	echo "$best"
+}
+
+# adjacent_update: "REL FROM TO" for the smallest real update the archive
+# offers up to the installed source: TO is the installed linux-source-6.1
+# version, FROM the archive's next lower linux-source-6.1 version, REL the
+# cloud release built from FROM. Looked up, never written down.
+adjacent_update() {
+	local to from= version pkg rel=
+	to=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null) ||
+		die "linux-source-6.1 is not installed; run scripts/setup.sh"
+	while read -r version; do
+		dpkg --compare-versions "$version" lt "$to" || continue
+		if [ -z "$from" ] || dpkg --compare-versions "$version" gt "$from"; then
+			from=$version
+		fi
+	done < <(apt-cache madison linux-source-6.1 | awk '{print $3}')
+	[ -n "$from" ] || die "the archive has no linux-source-6.1 older than $to (apt-get update?)"
+	while read -r pkg version; do
+		[ "$version" = "$from" ] && rel=${pkg#linux-image-}
+	done < <(cloud_image_versions)
+	[ -n "$rel" ] || die "the archive has no cloud image built from linux-source-6.1 $from"
+	echo "$rel $from $to"
 }
 
 # stock_is_installed REL: whether linux-image-REL is installed.

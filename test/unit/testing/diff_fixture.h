@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -135,12 +136,16 @@ class DiffFixture : public ::testing::Test {
 };
 
 // Runs f, which must throw kpp::Refusal whose message names every one of
-// `names`.
-inline void expect_refusal(const std::function<void()> &f, const std::vector<std::string> &names) {
+// `names` (and, when given, of that kind: the reports count refusals by it).
+inline void expect_refusal(const std::function<void()> &f, const std::vector<std::string> &names,
+                           std::optional<RefusalKind> kind = std::nullopt) {
     try {
         f();
         ADD_FAILURE() << "expected kpp::Refusal";
     } catch (const Refusal &e) {
+        if (kind) {
+            EXPECT_EQ(refusal_kind_name(e.kind()), refusal_kind_name(*kind)) << e.what();
+        }
         for (const auto &n : names)
             EXPECT_NE(std::string(e.what()).find(n), std::string::npos)
                 << "message does not name " << n << ": " << e.what();
