@@ -10,8 +10,9 @@ build=${KPP_BUILD_DIR:-$top/build}
 bash "$top/scripts/setup.sh"
 cmake -S "$top" -B "$build" -DKPP_WERROR=ON >/dev/null
 cmake --build "$build" -j "$(($(nproc) + 1))"
-# Fuzzers (bounded time) and the ASan+UBSan build over the unit and corpus
-# tests: docs/hardening.md.
+# The regression inputs, the fuzzers from fixed seeds for fixed run counts
+# (the same commit gives the same answer) and the ASan+UBSan build over the
+# unit and corpus tests: docs/hardening.md.
 bash "$top/scripts/test-hardening.sh"
 cd "$build"
 ctest --output-on-failure -j "$(nproc)" "$@"
