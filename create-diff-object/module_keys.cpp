@@ -38,7 +38,7 @@ KeyedEntry read_entry(const Context &ctx, const Section &table, const Range &ent
 // Whether a reference to `sym` leaves the patch as a livepatch relocation
 // against the patched module itself.
 bool resolved_when_module_loads(const Context &ctx, const Symbol &sym) {
-    if (ctx.options.parent_name == "vmlinux" || (sym.sec && sym.sec->include))
+    if (sym.sec && sym.sec->include)
         return false;
     return !linked_by_name(ctx, sym);
 }
@@ -76,7 +76,9 @@ bool drops(Context &ctx, const Section &table, const KeyedEntry &e) {
 } // namespace
 
 void drop_module_keyed_entries(Context &ctx, const Section &table, std::vector<Range> &entries) {
-    if (table.name != "__jump_table" && table.name != ".static_call_sites")
+    // vmlinux's symbols are resolved before the module loader reads these.
+    if (ctx.options.parent_name == "vmlinux" ||
+        (table.name != "__jump_table" && table.name != ".static_call_sites"))
         return;
     std::erase_if(entries, [&](const Range &entry) {
         return drops(ctx, table, read_entry(ctx, table, entry));
