@@ -105,26 +105,26 @@ KernelTree find_stock_kernel_tree(const Options &options, const Progress &progre
 ObjectLookup stock_object_lookup(const KernelTree &kernel, unsigned jobs, const fs::path &work_dir,
                                  const fs::path &log, const Progress &progress) {
     auto units = std::make_shared<CompileUnitIndex>(CompileUnitIndex::load(kernel.stock->units));
-    auto deps = std::make_shared<std::optional<HeaderDependencies>>();
-    HeaderScanRequest scan{kernel.source_dir,         units->objects(),
-                           kernel.make_variables,     jobs,
-                           kernel.stock->header_deps, log,
-                           work_dir / "backup-scan",  units->goals()};
+    auto readers = std::make_shared<HeaderReaders>(
+        HeaderScanRequest{kernel.source_dir, units->objects(), kernel.make_variables, jobs,
+                          kernel.stock->header_deps, log, work_dir / "backup-scan", units->goals()},
+        progress);
     ObjectLookup lookup;
     lookup.builds = [units](const std::string &object) { return units->contains(object); };
     lookup.uncompiled = [tree = kernel.source_dir, config = read_text_file_or_empty(kernel.config)](
                             const std::string &source) {
         return uncompiled_source_reason(tree, source, config);
     };
-    lookup.objects_using = [deps, scan, &progress](const std::string &path) {
-        if (!*deps)
-            *deps = scan_header_dependencies(scan, progress);
-        auto users = (*deps)->objects_using(path);
+    lookup.prepare_objects_using = [readers](const std::vector<std::string> &paths) {
+        readers->prepare(paths);
+    };
+    lookup.objects_using = [readers](const std::string &path) {
+        auto users = readers->objects_using(path);
         if (users && users->empty())
             log::info("{}: no compile unit of vmlinux or its modules is built from it or reads it",
                       path);
         if (!users) {
-            const auto &unscanned = (*deps)->unscanned();
+            const auto &unscanned = readers->unscanned();
             log::info("{}: {} compile unit(s) could not be preprocessed in the prepared tree "
                       "(e.g. {}), and any of them might read it",
                       path, unscanned.size(), *unscanned.begin());

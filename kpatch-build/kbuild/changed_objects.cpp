@@ -36,6 +36,15 @@ ObjectSelection select_objects(const std::vector<TouchedFile> &touched,
                                const ObjectLookup &lookup) {
     ObjectSelection selection;
     std::set<std::string> objects;
+    if (lookup.prepare_objects_using) {
+        std::vector<std::string> paths;
+        for (const auto &file : touched)
+            if (own_object(lookup, file.path).empty() &&
+                !(is_compiled_source(file.path) && lookup.uncompiled &&
+                  lookup.uncompiled(file.path)))
+                paths.push_back(file.path);
+        lookup.prepare_objects_using(paths);
+    }
     for (const auto &file : touched) {
         if (std::string object = own_object(lookup, file.path); !object.empty()) {
             objects.insert(object);

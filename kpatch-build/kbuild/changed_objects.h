@@ -33,6 +33,9 @@ struct ObjectLookup {
     // that cannot be decided. Only called for files that are not an object's
     // own source, since it may be slow.
     std::function<std::optional<std::vector<std::string>>(const std::string &path)> objects_using;
+    // Optional: called once with every path objects_using() will be asked
+    // about, so that a slow lookup can answer them in one batch.
+    std::function<void(const std::vector<std::string> &paths)> prepare_objects_using;
     std::function<std::vector<std::string>()> all_objects;
     // For a .c/.S file whose object is not built: the reason line when no
     // file includes it either (nothing compiled reads it), else nullopt.

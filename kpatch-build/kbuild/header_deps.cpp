@@ -1,6 +1,7 @@
 #include "kpatch-build/kbuild/header_deps.h"
 
 #include "kpatch-build/kbuild/compiler_check.h"
+#include "kpatch-build/kbuild/include_graph.h"
 #include "kpatch-build/kbuild/kbuild_cmd.h"
 #include "kpatch-build/kbuild/kbuild_prepare.h"
 #include "kpatch-build/kbuild/object_build.h"
@@ -13,6 +14,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace kpp::build {
@@ -38,16 +40,20 @@ void HeaderDependencies::add(const std::string &object, const std::vector<std::s
 }
 
 std::optional<std::vector<std::string>>
-HeaderDependencies::objects_using(const std::string &path) const {
-    if (!unscanned_.empty())
-        return std::nullopt;
+HeaderDependencies::objects_using(const std::string &path,
+                                  const std::vector<std::string> &candidates) const {
     std::vector<std::string> objects;
     auto id = file_ids_.find(path);
-    if (id == file_ids_.end())
-        return objects;
-    for (const auto &[object, ids] : deps_)
-        if (std::find(ids.begin(), ids.end(), id->second) != ids.end())
+    for (const auto &object : candidates) {
+        if (unscanned_.contains(object))
+            return std::nullopt;
+        auto read = deps_.find(object);
+        if (read == deps_.end())
+            throw Error("internal error: {} was not scanned for its headers", object);
+        if (id != file_ids_.end() &&
+            std::find(read->second.begin(), read->second.end(), id->second) != read->second.end())
             objects.push_back(object);
+    }
     return objects;
 }
 
@@ -138,27 +144,28 @@ std::optional<std::vector<std::string>> recorded_inputs(const fs::path &tree,
     return files;
 }
 
-HeaderDependencies run_scan(const HeaderScanRequest &request, const Progress &progress) {
+// Preprocesses `objects` and records what each read.
+void run_scan(const HeaderScanRequest &request, const std::vector<std::string> &objects,
+              HeaderDependencies &deps, const Progress &progress) {
     TreeLock lock(request.tree);
     TreeGuard guard(request.tree, request.backup_dir);
     // Other KCFLAGS than the tree was prepared with rebuild these.
     guard.protect_all(files_prepare_may_rewrite(request.tree));
     std::vector<std::string> targets;
-    for (const auto &object : request.objects) {
+    for (const auto &object : objects) {
         targets.push_back(preprocess_target(request.tree, make_goal(request.goals, object)));
         guard.protect_all(files_written_by_build(targets.back()));
     }
-    progress.stage(fmt::format("scanning the header dependencies of {} compile units (once per "
-                               "release; log: {})",
+    progress.stage(fmt::format("preprocessing {} compile unit(s) to see which headers they read "
+                               "(log: {})",
                                targets.size(), request.log.string()));
     make_keep_going(request, targets);
-    HeaderDependencies deps;
     std::vector<std::string> failed;
     for (size_t i = 0; i < targets.size(); i++) {
         if (auto files = recorded_inputs(request.tree, targets[i]))
-            deps.add(request.objects[i], *files);
+            deps.add(objects[i], *files);
         else
-            failed.push_back(request.objects[i]);
+            failed.push_back(objects[i]);
     }
     // Units that include headers kbuild generates (x509.asn1.h, inat-tables.c)
     // only preprocess once those exist, and only the object's rule makes
@@ -181,21 +188,56 @@ HeaderDependencies run_scan(const HeaderScanRequest &request, const Progress &pr
     }
     if (auto problems = guard.restore(); !problems.empty())
         throw Error("could not remove the scan's files from {}", request.tree.string());
-    return deps;
 }
 
 } // namespace
 
-HeaderDependencies scan_header_dependencies(const HeaderScanRequest &request,
-                                            const Progress &progress) {
-    if (fs::exists(request.cache))
-        return HeaderDependencies::load(request.cache);
-    HeaderDependencies deps = run_scan(request, progress);
-    deps.save(request.cache);
-    if (!deps.unscanned().empty())
-        log::warn("{} compile unit(s) could not be scanned, e.g. {}", deps.unscanned().size(),
-                  *deps.unscanned().begin());
-    return deps;
+HeaderReaders::HeaderReaders(HeaderScanRequest request, const Progress &progress)
+    : request_(std::move(request)), progress_(progress) {
+    if (fs::exists(request_.cache))
+        deps_ = HeaderDependencies::load(request_.cache);
+}
+
+HeaderReaders::~HeaderReaders() = default;
+
+const IncludeGraph &HeaderReaders::graph() {
+    if (!graph_) {
+        graph_ = std::make_unique<IncludeGraph>(
+            IncludeGraph::scan(request_.tree, request_.objects, request_.goals));
+        log::info("include graph of {} compile units: {} files; {} units are candidates for "
+                  "every file (their includes cannot all be followed)",
+                  request_.objects.size(), graph_->file_count(), graph_->opaque_objects().size());
+    }
+    return *graph_;
+}
+
+void HeaderReaders::scan(const std::vector<std::string> &objects) {
+    std::vector<std::string> missing;
+    for (const auto &object : objects)
+        if (!deps_.scanned(object))
+            missing.push_back(object);
+    if (missing.empty())
+        return;
+    size_t unscanned_before = deps_.unscanned().size();
+    run_scan(request_, missing, deps_, progress_);
+    deps_.save(request_.cache);
+    if (deps_.unscanned().size() > unscanned_before)
+        log::warn("{} compile unit(s) could not be preprocessed, e.g. {}",
+                  deps_.unscanned().size() - unscanned_before, *deps_.unscanned().begin());
+}
+
+void HeaderReaders::prepare(const std::vector<std::string> &paths) {
+    std::set<std::string> candidates;
+    for (const auto &path : paths)
+        for (auto &object : graph().objects_possibly_reading(path))
+            candidates.insert(std::move(object));
+    scan({candidates.begin(), candidates.end()});
+}
+
+std::optional<std::vector<std::string>> HeaderReaders::objects_using(const std::string &path) {
+    std::vector<std::string> candidates = graph().objects_possibly_reading(path);
+    scan(candidates);
+    return deps_.objects_using(path, candidates);
 }
 
 } // namespace kpp::build

@@ -5,12 +5,15 @@
 // object's real flags and -Wp,-MMD (the compiler's -M family), and fixdep
 // turns the dependency list into dir/.f.i.cmd — every file the preprocessor
 // opened for this config. Preprocessing all units of a distribution kernel
-// takes minutes, so the result is cached per release and the tree is put
-// back (the .i and .cmd files removed) afterwards.
+// takes most of half an hour on two cores, so only the units the include
+// graph (include_graph.h) says might read the file are preprocessed; what
+// they read is cached per release, and the tree is put back (the .i and .cmd
+// files removed) afterwards.
 #pragma once
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -18,6 +21,7 @@
 
 namespace kpp::build {
 
+class IncludeGraph;
 class Progress;
 
 // "fs/proc/meminfo.o" -> "fs/proc/meminfo.i" (C) or ".s" (assembly, whose
@@ -27,15 +31,21 @@ class Progress;
 // recorded as not scanned.
 std::string preprocess_target(const std::filesystem::path &tree, const std::string &object);
 
+// What each scanned unit read, exactly; a cache that grows as units are
+// scanned.
 class HeaderDependencies {
   public:
     void add(const std::string &object, const std::vector<std::string> &files);
     void add_unscanned(const std::string &object) { unscanned_.insert(object); }
+    bool scanned(const std::string &object) const {
+        return deps_.contains(object) || unscanned_.contains(object);
+    }
 
-    // Objects reading `path`; nullopt when some unit could not be scanned
-    // (it might be one of them: the caller must not guess; unscanned() says
-    // which).
-    std::optional<std::vector<std::string>> objects_using(const std::string &path) const;
+    // Those of `candidates` (all scanned) that read `path`; nullopt when one
+    // of them could not be scanned (it might read it: the caller must not
+    // guess; unscanned() says which).
+    std::optional<std::vector<std::string>>
+    objects_using(const std::string &path, const std::vector<std::string> &candidates) const;
     const std::set<std::string> &unscanned() const { return unscanned_; }
 
     void save(const std::filesystem::path &file) const;
@@ -60,8 +70,30 @@ struct HeaderScanRequest {
     std::map<std::string, std::string> goals;
 };
 
-// The cached scan, or a new one (holding the tree's lock while it runs).
-HeaderDependencies scan_header_dependencies(const HeaderScanRequest &request,
-                                            const Progress &progress);
+// The objects of a prepared tree that read a file: the include graph's
+// candidates, preprocessed (holding the tree's lock) unless the cache has
+// them already.
+class HeaderReaders {
+  public:
+    HeaderReaders(HeaderScanRequest request, const Progress &progress);
+    ~HeaderReaders();
+    HeaderReaders(const HeaderReaders &) = delete;
+    HeaderReaders &operator=(const HeaderReaders &) = delete;
+
+    // Scans the candidates of all `paths` in one kbuild run, so that
+    // objects_using() of each is answered from the cache.
+    void prepare(const std::vector<std::string> &paths);
+    std::optional<std::vector<std::string>> objects_using(const std::string &path);
+    const std::set<std::string> &unscanned() const { return deps_.unscanned(); }
+
+  private:
+    const IncludeGraph &graph();
+    void scan(const std::vector<std::string> &objects);
+
+    HeaderScanRequest request_;
+    const Progress &progress_;
+    std::unique_ptr<IncludeGraph> graph_;
+    HeaderDependencies deps_;
+};
 
 } // namespace kpp::build

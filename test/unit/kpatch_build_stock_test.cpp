@@ -99,16 +99,27 @@ TEST(KpatchBuildStock, HeaderDependenciesRoundTrip) {
     deps.add("mm/vmscan.o", {"mm/vmscan.c", "include/linux/mm.h"});
     deps.save(tree / "deps.txt");
     HeaderDependencies loaded = HeaderDependencies::load(tree / "deps.txt");
-    EXPECT_EQ(loaded.objects_using("include/linux/mm.h"),
-              (std::vector<std::string>{"fs/proc/meminfo.o", "mm/vmscan.o"}));
-    EXPECT_EQ(loaded.objects_using("fs/proc/internal.h"),
+    const std::vector<std::string> both = {"fs/proc/meminfo.o", "mm/vmscan.o"};
+    EXPECT_EQ(loaded.objects_using("include/linux/mm.h", both), both);
+    EXPECT_EQ(loaded.objects_using("include/linux/mm.h", {"mm/vmscan.o"}),
+              std::vector<std::string>{"mm/vmscan.o"});
+    EXPECT_EQ(loaded.objects_using("fs/proc/internal.h", both),
               std::vector<std::string>{"fs/proc/meminfo.o"});
-    EXPECT_EQ(loaded.objects_using("include/linux/none.h"), std::vector<std::string>{});
-    // A unit that could not be scanned might read anything: no answer.
+    EXPECT_EQ(loaded.objects_using("include/linux/none.h", both), std::vector<std::string>{});
+    EXPECT_TRUE(loaded.scanned("mm/vmscan.o"));
+    EXPECT_FALSE(loaded.scanned("drivers/odd.o"));
+    // A candidate never scanned is the caller's mistake, not an answer.
+    EXPECT_THROW(loaded.objects_using("include/linux/mm.h", {"drivers/other.o"}), kpp::Error);
+    // A unit that could not be scanned might read anything: no answer when
+    // it is a candidate, and it does not matter when it is not.
     loaded.add_unscanned("drivers/odd.o");
     loaded.save(tree / "deps2.txt");
-    EXPECT_EQ(HeaderDependencies::load(tree / "deps2.txt").objects_using("include/linux/mm.h"),
+    HeaderDependencies reloaded = HeaderDependencies::load(tree / "deps2.txt");
+    EXPECT_TRUE(reloaded.scanned("drivers/odd.o"));
+    EXPECT_EQ(reloaded.objects_using("include/linux/mm.h", {"mm/vmscan.o", "drivers/odd.o"}),
               std::nullopt);
+    EXPECT_EQ(reloaded.objects_using("include/linux/mm.h", {"mm/vmscan.o"}),
+              std::vector<std::string>{"mm/vmscan.o"});
     tree.write("bad.txt", "U x 7\n");
     EXPECT_THROW(HeaderDependencies::load(tree / "bad.txt"), kpp::Error);
 }
