@@ -115,6 +115,7 @@ ObjectLookup stock_object_lookup(const KernelTree &kernel, unsigned jobs, const 
                             const std::string &source) {
         return uncompiled_source_reason(tree, source, config);
     };
+    lookup.users_are_complete = true;
     lookup.prepare_objects_using = [readers](const std::vector<std::string> &paths) {
         readers->prepare(paths);
     };

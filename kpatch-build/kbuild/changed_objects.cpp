@@ -36,15 +36,9 @@ ObjectSelection select_objects(const std::vector<TouchedFile> &touched,
                                const ObjectLookup &lookup) {
     ObjectSelection selection;
     std::set<std::string> objects;
-    if (lookup.prepare_objects_using) {
-        std::vector<std::string> paths;
-        for (const auto &file : touched)
-            if (own_object(lookup, file.path).empty() &&
-                !(is_compiled_source(file.path) && lookup.uncompiled &&
-                  lookup.uncompiled(file.path)))
-                paths.push_back(file.path);
-        lookup.prepare_objects_using(paths);
-    }
+    // Own objects and uncompiled sources first: they are cheap, and a patch
+    // to an uncompiled file must not wait for a dependency scan.
+    std::vector<std::string> read_files;
     for (const auto &file : touched) {
         if (std::string object = own_object(lookup, file.path); !object.empty()) {
             objects.insert(object);
@@ -58,19 +52,32 @@ ObjectSelection select_objects(const std::vector<TouchedFile> &touched,
                 continue;
             }
         }
-        auto users = lookup.objects_using(file.path);
+        read_files.push_back(file.path);
+    }
+    if (lookup.prepare_objects_using && !read_files.empty())
+        lookup.prepare_objects_using(read_files);
+    for (const auto &path : read_files) {
+        auto users = lookup.objects_using(path);
         if (users && !users->empty()) {
             objects.insert(users->begin(), users->end());
-            selection.explanations.push_back(explain_users(file.path, *users));
-            continue;
+            selection.explanations.push_back(explain_users(path, *users));
+        } else if (users && lookup.users_are_complete) {
+            std::string reason = fmt::format(
+                "{}: no compile unit of this configuration reads it, so the patch to it changes "
+                "nothing in this kernel",
+                path);
+            selection.uncompiled.push_back(reason);
+            selection.explanations.push_back(reason);
+        } else {
+            selection.whole_tree = true;
+            selection.explanations.push_back(
+                users
+                    ? fmt::format("{}: no built object compiles or includes it; cannot tell "
+                                  "what it affects",
+                                  path)
+                    : fmt::format("{}: the dependency scan could not decide which objects read it",
+                                  path));
         }
-        selection.whole_tree = true;
-        selection.explanations.push_back(
-            users ? fmt::format("{}: no built object compiles or includes it; cannot tell what it "
-                                "affects",
-                                file.path)
-                  : fmt::format("{}: the dependency scan could not decide which objects read it",
-                                file.path));
     }
     if (selection.whole_tree) {
         auto all = lookup.all_objects();

@@ -19,7 +19,9 @@ struct ObjectSelection {
     bool whole_tree = false;
     std::vector<std::string> explanations; // one line per touched file, for the log
     // Touched .c/.S files this configuration does not compile and nothing
-    // includes, each with the line that says so (uncompiled_source.h).
+    // includes, and files no compile unit reads (when the lookup knows every
+    // unit: ObjectLookup::users_are_complete), each with the line that says
+    // so (uncompiled_source.h).
     std::vector<std::string> uncompiled;
 };
 
@@ -36,6 +38,11 @@ struct ObjectLookup {
     // Optional: called once with every path objects_using() will be asked
     // about, so that a slow lookup can answer them in one batch.
     std::function<void(const std::vector<std::string> &paths)> prepare_objects_using;
+    // Whether an empty objects_using() answer means that nothing this
+    // configuration compiles reads the file (a distribution kernel's
+    // preprocessed units), rather than that nothing built so far does (a
+    // partly built tree).
+    bool users_are_complete = false;
     std::function<std::vector<std::string>()> all_objects;
     // For a .c/.S file whose object is not built: the reason line when no
     // file includes it either (nothing compiled reads it), else nullopt.

@@ -147,6 +147,48 @@ TEST(KpatchBuildStock, UndecidableHeaderFallsBackToEveryObject) {
     EXPECT_NE(header.explanations.front().find("could not decide"), std::string::npos);
 }
 
+TEST(KpatchBuildStock, HeadersAreLookedUpInOneBatchAfterTheCheapAnswers) {
+    ObjectLookup lookup;
+    lookup.builds = [](const std::string &object) { return object == "fs/proc/meminfo.o"; };
+    lookup.uncompiled = [](const std::string &source) -> std::optional<std::string> {
+        return source + ": not compiled";
+    };
+    std::vector<std::vector<std::string>> batches;
+    lookup.prepare_objects_using = [&](const std::vector<std::string> &paths) {
+        batches.push_back(paths);
+    };
+    lookup.objects_using = [](const std::string &path) -> std::optional<std::vector<std::string>> {
+        if (path == "fs/proc/internal.h")
+            return std::vector<std::string>{"fs/proc/meminfo.o", "fs/proc/base.o"};
+        return std::vector<std::string>{};
+    };
+    lookup.all_objects = []() -> std::vector<std::string> { throw kpp::Error("not expected"); };
+    lookup.users_are_complete = true;
+    ObjectSelection selection = select_objects({{"fs/proc/meminfo.c"},
+                                                {"drivers/input/joydev.c"},
+                                                {"fs/proc/internal.h"},
+                                                {"drivers/input/joydev_regs.h"}},
+                                               lookup);
+    // The own object and the uncompiled source never reach the batch.
+    ASSERT_EQ(batches.size(), 1u);
+    EXPECT_EQ(batches[0],
+              (std::vector<std::string>{"fs/proc/internal.h", "drivers/input/joydev_regs.h"}));
+    EXPECT_FALSE(selection.whole_tree);
+    EXPECT_EQ(selection.objects, (std::vector<std::string>{"fs/proc/base.o", "fs/proc/meminfo.o"}));
+    // A header no unit of a fully known configuration reads changes nothing.
+    EXPECT_EQ(selection.uncompiled,
+              (std::vector<std::string>{"drivers/input/joydev.c: not compiled",
+                                        "drivers/input/joydev_regs.h: no compile unit of this "
+                                        "configuration reads it, so the patch to it changes "
+                                        "nothing in this kernel"}));
+    // A partly built tree cannot say so: every object is a candidate.
+    lookup.users_are_complete = false;
+    lookup.all_objects = [] { return std::vector<std::string>{"a.o"}; };
+    ObjectSelection partial = select_objects({{"drivers/input/joydev_regs.h"}}, lookup);
+    EXPECT_TRUE(partial.whole_tree);
+    EXPECT_TRUE(partial.uncompiled.empty());
+}
+
 TEST(KpatchBuildStock, ParentsFromALookup) {
     ParentIndex parents =
         ParentIndex::from_lookup([](const std::string &object) -> std::optional<Parent> {
