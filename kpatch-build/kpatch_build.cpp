@@ -8,6 +8,7 @@
 #include "kpatch-build/kbuild/kbuild_config.h"
 #include "kpatch-build/kbuild/kbuild_outputs.h"
 #include "kpatch-build/kbuild/kbuild_prepare.h"
+#include "kpatch-build/kbuild/kbuild_progress.h"
 #include "kpatch-build/kbuild/kconfig_values.h"
 #include "kpatch-build/kbuild/object_build.h"
 #include "kpatch-build/kbuild/object_parents.h"
@@ -290,6 +291,7 @@ void build_both_versions(const Options &options, const Plan &plan, const WorkDir
         progress.stage(fmt::format("original objects ({}) from {}", count, kept->dir().string()));
     } else {
         progress.stage(fmt::format("building original objects ({})", count));
+        KbuildProgressTicker ticker(progress, work.log(), "building original objects", count);
         build_objects(plan.build, request, work.log());
         copy_objects(plan.build.root, request.objects, work / "orig");
         if (kept)
@@ -300,7 +302,10 @@ void build_both_versions(const Options &options, const Plan &plan, const WorkDir
     apply_patches(plan.patches, plan.build.root, work.log());
 
     progress.stage(fmt::format("building patched objects ({})", count));
-    build_objects(plan.build, request, work.log());
+    {
+        KbuildProgressTicker ticker(progress, work.log(), "building patched objects", count);
+        build_objects(plan.build, request, work.log());
+    }
     copy_objects(plan.build.root, request.objects, work / "patched");
 
     progress.stage("restoring the source tree");

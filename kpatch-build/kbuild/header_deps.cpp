@@ -4,6 +4,7 @@
 #include "kpatch-build/kbuild/include_graph.h"
 #include "kpatch-build/kbuild/kbuild_cmd.h"
 #include "kpatch-build/kbuild/kbuild_prepare.h"
+#include "kpatch-build/kbuild/kbuild_progress.h"
 #include "kpatch-build/kbuild/object_build.h"
 #include "kpatch-build/progress.h"
 #include "kpatch-build/tree/tree_guard.h"
@@ -159,7 +160,10 @@ void run_scan(const HeaderScanRequest &request, const std::vector<std::string> &
     progress.stage(fmt::format("preprocessing {} compile unit(s) to see which headers they read "
                                "(log: {})",
                                targets.size(), request.log.string()));
-    make_keep_going(request, targets);
+    {
+        KbuildProgressTicker ticker(progress, request.log, "preprocessing", targets.size());
+        make_keep_going(request, targets);
+    }
     std::vector<std::string> failed;
     for (size_t i = 0; i < targets.size(); i++) {
         if (auto files = recorded_inputs(request.tree, targets[i]))
@@ -178,7 +182,10 @@ void run_scan(const HeaderScanRequest &request, const std::vector<std::string> &
             goals.push_back(make_goal(request.goals, object));
             guard.protect_all(files_written_by_build(goals.back()));
         }
-        make_keep_going(request, goals);
+        {
+            KbuildProgressTicker ticker(progress, request.log, "compiling", goals.size());
+            make_keep_going(request, goals);
+        }
         for (const auto &object : failed) {
             if (auto files = recorded_inputs(request.tree, object))
                 deps.add(object, *files);

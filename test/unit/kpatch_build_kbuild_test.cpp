@@ -2,14 +2,18 @@
 #include "kpatch-build/kbuild/changed_objects.h"
 #include "kpatch-build/kbuild/kbuild_cmd.h"
 #include "kpatch-build/kbuild/kbuild_outputs.h"
+#include "kpatch-build/kbuild/kbuild_progress.h"
 #include "kpatch-build/kbuild/object_build.h"
 #include "kpatch-build/kbuild/object_parents.h"
+#include "kpatch-build/progress.h"
 #include "kpatch-build/util/command.h"
 #include "kpatch_build_test_util.h"
 #include "libkpp/error.h"
 
 #include <algorithm>
+#include <fstream>
 #include <gtest/gtest.h>
+#include <thread>
 
 using namespace kpp::build;
 using kpp::build::test::TempTree;
@@ -253,4 +257,41 @@ TEST(KpatchBuildOutputs, ProtectsHelperSubdirectoriesThatLinkNothing) {
     EXPECT_TRUE(has("arch/x86/realmode/rm/trampoline_64.o"));
     EXPECT_FALSE(has("arch/x86/realmode/linked/init.o"))
         << "a directory linked into vmlinux has its own objects";
+}
+
+TEST(KbuildProgress, CountsKbuildsTargetLinesInTheLog) {
+    EXPECT_TRUE(is_kbuild_target_line("  CC [M]  drivers/net/tun.o"));
+    EXPECT_TRUE(is_kbuild_target_line("  CC      fs/proc/meminfo.o"));
+    EXPECT_TRUE(is_kbuild_target_line("  CPP     fs/crypto/crypto.i"));
+    EXPECT_TRUE(is_kbuild_target_line("  AS      arch/x86/entry/entry_64.o"));
+    EXPECT_FALSE(is_kbuild_target_line("  DESCEND objtool"));
+    EXPECT_FALSE(is_kbuild_target_line("make[1]: Entering directory"));
+    EXPECT_FALSE(is_kbuild_target_line("fs/x.c:3:1: warning: CC unused"));
+
+    TempTree tree;
+    tree.write("build.log", "  CC      old/before.o\n"); // before the run: not counted
+    Progress progress;
+    testing::internal::CaptureStdout();
+    {
+        KbuildProgressTicker ticker(progress, tree / "build.log", "building", 60,
+                                    std::chrono::milliseconds(100));
+        std::ofstream log(tree / "build.log", std::ios::app);
+        log << "  CC      a.o\n  CC [M]  b.o\n  DESCEND objtool\n  CC      c" << std::flush;
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+        log << ".o\n" << std::flush;
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    std::string out = testing::internal::GetCapturedStdout();
+    EXPECT_NE(out.find("building: 2 of 60"), std::string::npos) << out;
+    EXPECT_NE(out.find("building: 3 of 60"), std::string::npos) << out;
+    EXPECT_EQ(out.find("building: 4"), std::string::npos) << out; // the split line once
+
+    // A short run ticks never.
+    testing::internal::CaptureStdout();
+    {
+        KbuildProgressTicker ticker(progress, tree / "build.log", "short", 3,
+                                    std::chrono::milliseconds(10));
+        std::this_thread::sleep_for(std::chrono::milliseconds(60));
+    }
+    EXPECT_EQ(testing::internal::GetCapturedStdout(), "");
 }
