@@ -271,9 +271,11 @@ std::vector<std::string> resolve(const TreeFiles &files, const std::string &from
 std::string unit_source(const fs::path &tree, const std::string &goal) {
     std::string target = preprocess_target(tree, goal);
     fs::path base = fs::path(target).replace_extension();
+    // A composite module's member from another directory has a goal like
+    // arch/x86/kvm/../../../virt/kvm/kvm_main.o: its file is virt/kvm/kvm_main.c.
     for (const char *ext : {".c", ".S"})
         if (fs::exists(tree / (base.string() + ext)))
-            return base.string() + ext;
+            return fs::path(base.string() + ext).lexically_normal().string();
     return "";
 }
 

@@ -145,6 +145,17 @@ TEST_F(IncludeGraphTree, ComputedIncludesFollowTheFileTheyAreDefinedAs) {
     EXPECT_EQ(graph.opaque_objects(), Objects{"drivers/u/u.o"});
 }
 
+TEST_F(IncludeGraphTree, AUnitBuiltUnderAnotherNameReadsItsRealFile) {
+    tree.write("virt/kvm/kvm_main.c", "#include \"async_pf.h\"\n");
+    tree.write("virt/kvm/async_pf.h", "");
+    tree.write("arch/x86/kvm/x86.c", "");
+    const std::string member = "virt/kvm/kvm_main.o";
+    auto graph = IncludeGraph::scan(tree.root(), {member, "arch/x86/kvm/x86.o"},
+                                    {{member, "arch/x86/kvm/../../../virt/kvm/kvm_main.o"}});
+    EXPECT_EQ(graph.objects_possibly_reading("virt/kvm/kvm_main.c"), Objects{member});
+    EXPECT_EQ(graph.objects_possibly_reading("virt/kvm/async_pf.h"), Objects{member});
+}
+
 TEST_F(IncludeGraphTree, AFileNoUnitReachesHasNoReaders) {
     auto graph = scan({"fs/a.o"});
     EXPECT_EQ(graph.objects_possibly_reading("mm/internal.h"), Objects{});
