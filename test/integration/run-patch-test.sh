@@ -19,6 +19,10 @@
 #   --core; on one without (--variant nolivepatch) kpatch-build must choose
 #   kpatch.ko by itself, so the flag is not passed and the choice is checked.
 #   A patch folder's expect-refusal-core expects a refusal with --core only.
+# A folder with `oot-module` patches an out-of-tree module: the file names its
+#   source folder (relative to this directory), which is built against the
+#   tree and handed to kpatch-build (--oot-module, --oot-module-src); the
+#   guest gets the module, and check.sh loads it.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -47,6 +51,17 @@ if grep -qx 'CONFIG_MODULE_SIG_FORCE=y' "$tree/.config"; then
 	sign=(--sign-key "$tree/certs/signing_key.pem" --sign-cert "$tree/certs/signing_key.x509")
 fi
 
+# oot-module: the patch is for an out-of-tree module, whose source folder
+# (relative to this directory) is built against the tree first; kpatch-build
+# patches it there (--oot-module-src) and the guest gets the module.
+oot=()
+if [ -f "$dir/oot-module" ]; then
+	cp -r "$here/$(cat "$dir/oot-module")" "$work/oot"
+	make -C "$tree" M="$work/oot" modules >"$work/oot-build.log" 2>&1 ||
+		{ cat "$work/oot-build.log"; echo "FAIL $name: the out-of-tree module did not build"; exit 1; }
+	oot_ko=$(find "$work/oot" -maxdepth 1 -name '*.ko')
+	oot=(--oot-module "$oot_ko" --oot-module-src "$work/oot")
+fi
 # expect-refusal-VARIANT: refused on that kernel variant only;
 # expect-refusal-core: refused with --core only.
 refusal=$dir/expect-refusal
@@ -58,8 +73,8 @@ if [ -f "$refusal" ]; then
 	[ -f "$dir/expect-status" ] && want_status=$(cat "$dir/expect-status")
 	status=0
 	# A refused build keeps its work directory: keep it in $work, removed on exit.
-	TMPDIR=$work "$kpatch_build" "${core[@]+"${core[@]}"}" -s "$tree" -n "$module" -o "$work" \
-		"$dir"/*.patch >"$work/out" 2>&1 || status=$?
+	TMPDIR=$work "$kpatch_build" "${core[@]+"${core[@]}"}" -s "$tree" "${oot[@]+"${oot[@]}"}" \
+		-n "$module" -o "$work" "$dir"/*.patch >"$work/out" 2>&1 || status=$?
 	cat "$work/out"
 	[ "$status" = "$want_status" ] ||
 		{ echo "FAIL $name: kpatch-build exited $status, expected $want_status"; exit 1; }
@@ -70,7 +85,8 @@ if [ -f "$refusal" ]; then
 	exit 0
 fi
 
-"$kpatch_build" "${core[@]+"${core[@]}"}" -s "$tree" -n "$module" -o "$work" "${sign[@]}" "$dir"/*.patch
+"$kpatch_build" "${core[@]+"${core[@]}"}" -s "$tree" "${oot[@]+"${oot[@]}"}" -n "$module" \
+	-o "$work" "${sign[@]+"${sign[@]}"}" "$dir"/*.patch
 echo "$module" >"$work/patch-name"
 extra=()
 # A module for kpatch.ko comes with the kpatch.ko it was linked against.
@@ -81,10 +97,10 @@ if [ "$want_core" -gt 0 ]; then
 elif [ -f "$work/kpatch.ko" ]; then
 	echo "FAIL $name: kpatch-build made a module for kpatch.ko on a livepatch kernel"; exit 1
 fi
-# A tree module for the guest; signed like the patch when the kernel
-# enforces signatures (the tree's modules are signed only at modules_install).
-add_tree_module() {
-	local ko=$tree/$1
+# A module for the guest; signed like the patch when the kernel enforces
+# signatures (the tree's modules are signed only at modules_install).
+add_module() {
+	local ko=$1
 	if [ ${#sign[@]} -gt 0 ]; then
 		mkdir -p "$work/modules"
 		cp "$ko" "$work/modules/"
@@ -94,7 +110,8 @@ add_tree_module() {
 	fi
 	extra+=("$ko")
 }
-[ -f "$dir/modules" ] && while read -r m; do add_tree_module "$m"; done <"$dir/modules"
+[ -f "$dir/modules" ] && while read -r m; do add_module "$tree/$m"; done <"$dir/modules"
+[ ${#oot[@]} -gt 0 ] && add_module "$oot_ko"
 if [ -n "$variant" ]; then
 	mkdir -p "$work/variant"
 	if [ -x "$here/$variant/host-checks.sh" ]; then
