@@ -41,15 +41,35 @@ Symbol *object_ending_at(const Context &ctx, const Section &sec, int64_t offset)
 
 } // namespace
 
-bool linked_by_name(const Context &ctx, const Symbol &in) {
+namespace {
+
+// ThinLTO renames promoted statics per build (foo.llvm.<hash>): the
+// original object's name is the running kernel's.
+const std::string &running_name(const Symbol &in) {
+    return in.twin ? in.twin->name : in.name;
+}
+
+} // namespace
+
+bool linked_by_name(const Context &ctx, const Symbol &in, bool read_at_load) {
     if (in.sec && in.is_local())
         return false;
-    // ThinLTO renames promoted statics per build (foo.llvm.<hash>): the
-    // original object's name is the running kernel's.
-    const std::string &name = in.twin ? in.twin->name : in.name;
-    if (ctx.exported->empty() || ctx.exported->linkable_from(name, ctx.options.parent_name))
+    const std::string &name = running_name(in);
+    if (ctx.exported->empty())
         return true;
+    std::string_view exporter = ctx.exported->exporter_of(name);
+    if (exporter == "vmlinux" || ctx.options.parent_name == "vmlinux")
+        return !exporter.empty() || (!in.sec && !ctx.kernel->find(name, false, 0));
+    if (!exporter.empty())
+        return read_at_load && exporter != ctx.options.parent_name;
     return !in.sec && !ctx.kernel->find(name, false, 0);
+}
+
+std::string_view livepatch_object_of(const Context &ctx, const Symbol &in) {
+    std::string_view exporter =
+        ctx.exported->empty() ? std::string_view() : ctx.exported->exporter_of(running_name(in));
+    return exporter.empty() || exporter == "vmlinux" ? std::string_view(ctx.options.parent_name)
+                                                     : exporter;
 }
 
 Target resolve_target(const Context &ctx, const Section &from, const Relocation &rel) {

@@ -85,10 +85,19 @@ inline int64_t wrapping_sub(int64_t a, int64_t b) {
 }
 
 // Whether the module loader can link a reference to `in`, a symbol the patch
-// does not carry, by its name: an export of vmlinux or of a module other than
-// the parent, or (undefined in this object) a symbol the parent does not
-// have. Otherwise the reference becomes a livepatch relocation (.klp.sym.*).
-bool linked_by_name(const Context &ctx, const Symbol &in);
+// does not carry, by its name: an export of vmlinux, or (undefined in this
+// object) a symbol neither exported nor in the parent. Any module's export,
+// the parent's own included, is reached through a livepatch relocation
+// (.klp.sym.MODULE.NAME), so the patch module neither depends on that
+// module nor needs it loaded first — except from a table the module loader
+// reads while the patch module loads (`read_at_load`: jump labels, static
+// calls, ...), which a livepatch relocation would reach too late: there
+// another module's export is linked by name, and the patch module depends
+// on that module.
+bool linked_by_name(const Context &ctx, const Symbol &in, bool read_at_load = false);
+// The module whose symbol a livepatch relocation to `in` names: the
+// exporting module for another module's export, else the parent.
+std::string_view livepatch_object_of(const Context &ctx, const Symbol &in);
 
 // What a relocation in `from` really points at: the function or object
 // under a section symbol where there is one, and the offset inside it.

@@ -1,5 +1,7 @@
 #include "create-diff-object/kernel_symbols.h"
+
 #include "libkpp/error.h"
+#include "libkpp/module_name.h"
 
 #include <algorithm>
 #include <charconv>
@@ -266,14 +268,14 @@ ExportedSymbols ExportedSymbols::load(const std::string &path) {
         }
         if (!ns.empty())
             exported.namespaces_.emplace(name, std::move(ns));
-        exported.exporter_.emplace(std::move(name), std::move(module));
+        exported.exporter_.emplace(std::move(name), symvers_module_name(module));
     }
     return exported;
 }
 
-bool ExportedSymbols::linkable_from(std::string_view name, std::string_view parent) const {
+std::string_view ExportedSymbols::exporter_of(std::string_view name) const {
     auto it = exporter_.find(std::string(name));
-    return it != exporter_.end() && (parent == "vmlinux" || it->second != parent);
+    return it == exporter_.end() ? std::string_view() : std::string_view(it->second);
 }
 
 std::string_view ExportedSymbols::namespace_of(std::string_view name) const {

@@ -92,12 +92,10 @@ class ExportedSymbols {
   public:
     static ExportedSymbols load(const std::string &path);
     bool empty() const { return exporter_.empty(); }
-    // Whether a patch module may link against `name` without a livepatch
-    // relocation: exported by vmlinux, or by a module other than `parent`.
-    // A symbol the parent module exports itself is reached like its other
-    // symbols (.klp.sym.PARENT.NAME), so the patch module neither depends
-    // on the parent nor needs it loaded first.
-    bool linkable_from(std::string_view name, std::string_view parent) const;
+    // Who exports `name`: "vmlinux", a module's name ("binfmt_misc", from
+    // the Module.symvers column "fs/binfmt_misc" or an external module's
+    // full path), or "" when nothing exports it.
+    std::string_view exporter_of(std::string_view name) const;
     // The namespace `name` is exported in (EXPORT_SYMBOL_NS), or "".
     std::string_view namespace_of(std::string_view name) const;
 

@@ -40,7 +40,7 @@ KeyedEntry read_entry(const Context &ctx, const Section &table, const Range &ent
 bool resolved_when_module_loads(const Context &ctx, const Symbol &sym) {
     if (sym.sec && sym.sec->include)
         return false;
-    return !linked_by_name(ctx, sym);
+    return !linked_by_name(ctx, sym, /*read_at_load=*/true);
 }
 
 std::string_view name_of(const Symbol &sym) {

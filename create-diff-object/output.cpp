@@ -173,16 +173,23 @@ class OutputBuilder {
         }
     }
 
+    std::string klp_name(std::string_view object, const std::string &name, uint64_t sympos) {
+        return fmt::format(".klp.sym.{}.{},{}", object, name, sympos);
+    }
     std::string klp_name(const std::string &name, uint64_t sympos) {
-        return ".klp.sym." + ctx_.options.parent_name + "." + name + "," + std::to_string(sympos);
+        return klp_name(ctx_.options.parent_name, name, sympos);
     }
 
     // The name the running kernel knows `in` by, in livepatch form when the
-    // module loader cannot resolve it.
-    std::string kernel_name(const Symbol &in, const std::string &user) {
+    // module loader cannot resolve it (or, from a table it reads at load,
+    // `from`, cannot resolve it in time).
+    std::string kernel_name(const Section &from, const Symbol &in, const std::string &user) {
+        bool read_at_load = klp::read_before_module_klp_relocs(from.name);
         if (!in.sec) {
             const std::string &name = in.twin ? in.twin->name : in.name;
-            return linked_by_name(ctx_, in) ? name : klp_name(name, 0);
+            return linked_by_name(ctx_, in, read_at_load)
+                       ? name
+                       : klp_name(livepatch_object_of(ctx_, in), name, 0);
         }
         if (!in.twin)
             throw Error("{}: {} refers to {}, which is new but was not included (internal "
@@ -198,11 +205,13 @@ class OutputBuilder {
                               ctx_.object_name, user, name, ctx_.options.parent_name);
             return klp_name(name, pos->sympos);
         }
-        return linked_by_name(ctx_, in) ? name : klp_name(name, 0);
+        return linked_by_name(ctx_, in, read_at_load)
+                   ? name
+                   : klp_name(livepatch_object_of(ctx_, in), name, 0);
     }
 
-    Symbol *kernel_reference(const Symbol &in, const std::string &user) {
-        std::string name = kernel_name(in, user);
+    Symbol *kernel_reference(const Section &from, const Symbol &in, const std::string &user) {
+        std::string name = kernel_name(from, in, user);
         auto [it, added] = kernel_refs_.try_emplace(name, nullptr);
         if (added) {
             it->second = out_->add_symbol(name, STB_GLOBAL, STT_NOTYPE, nullptr, 0, 0);
@@ -264,7 +273,7 @@ class OutputBuilder {
     Symbol *kernel_target(const Section &from, const Relocation &rel, const Symbol &in,
                           const std::string &user) {
         refuse_pointer_to_sealed(from, rel, in, user);
-        Symbol *ref = kernel_reference(in, user);
+        Symbol *ref = kernel_reference(from, in, user);
         refuse_module_symbol_read_at_load(from, *ref, in, user);
         return ref;
     }

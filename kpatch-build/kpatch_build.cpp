@@ -27,6 +27,7 @@
 #include "kpatch-build/util/data_dir.h"
 #include "kpatch-build/util/disk_space.h"
 #include "kpatch-build/util/interrupt.h"
+#include "kpatch-build/util/text_file.h"
 #include "kpatch-build/work_dir.h"
 #include "libkpp/log.h"
 
@@ -84,6 +85,20 @@ BuildTree make_build_tree(const Options &options, const KernelTree &kernel) {
     if (!fs::is_regular_file(options.oot_module))
         throw Error("--oot-module: {} not found", options.oot_module);
     return {kernel.source_dir, root, true, variables};
+}
+
+// An out-of-tree module's build has a Module.symvers of its own: the exports
+// of the modules built beside it. The diff reaches those through livepatch
+// relocations naming their module, and the module's link check must know
+// them: WORK/Module.symvers holds the kernel's exports and those.
+fs::path with_module_exports(const fs::path &kernel_symvers, const fs::path &module_symvers,
+                             const fs::path &work_dir) {
+    if (!fs::is_regular_file(module_symvers))
+        return kernel_symvers;
+    fs::path combined = work_dir / "Module.symvers";
+    write_text_file_atomically(combined, read_text_file_or_empty(kernel_symvers) +
+                                             read_text_file_or_empty(module_symvers));
+    return combined;
 }
 
 std::vector<TouchedFile> read_patches(const std::vector<fs::path> &patches) {
@@ -179,6 +194,9 @@ Plan make_plan(const Options &options, const WorkDir &work, const Progress &prog
     else
         check_compiler(plan.kernel.config);
     plan.build = make_build_tree(options, plan.kernel);
+    if (plan.build.external_module)
+        plan.kernel.symvers = with_module_exports(plan.kernel.symvers,
+                                                  plan.build.root / "Module.symvers", work.path());
     plan.signing = plan_signing(options.sign_key, options.sign_cert,
                                 read_config_file(plan.kernel.config), plan.kernel.source_dir);
     if (!plan.signing.warning.empty())

@@ -4,6 +4,7 @@
 #include "libkpp/error.h"
 #include "libkpp/klp_sections.h"
 #include "libkpp/log.h"
+#include "libkpp/module_name.h"
 
 #include <algorithm>
 #include <charconv>
@@ -192,8 +193,8 @@ class RelaMover {
   public:
     RelaMover(elf::Object &obj, const PatchObjects &patch,
               const std::unordered_map<const elf::Symbol *, KlpSymbolName> &klp_syms,
-              ConvertResult &result)
-        : obj_(obj), patch_(patch), klp_syms_(klp_syms), result_(result) {}
+              const Symvers &symvers, ConvertResult &result)
+        : obj_(obj), patch_(patch), klp_syms_(klp_syms), symvers_(symvers), result_(result) {}
 
     void move_from(elf::Section &rela) {
         elf::Section &base = *rela.base;
@@ -210,15 +211,38 @@ class RelaMover {
                 result_.dropped_relocations++;
                 continue;
             }
-            check_target(base, r, ks);
-            klp_section(ks.objname, base).relocs.push_back(r);
+            std::string object = applied_with(base, ks);
+            check_target(base, r, ks, object);
+            klp_section(object, base).relocs.push_back(r);
             result_.klp_relocations++;
         }
         rela.relocs = std::move(keep);
     }
 
   private:
-    void check_target(const elf::Section &base, const elf::Relocation &r, const KlpSymbolName &ks) {
+    // The object whose loading applies a relocation in `base` to `ks`: the
+    // symbol's own object, except for another module's export used by a
+    // patched function of a module, which is applied with that function's
+    // module (loaded only while the exporter is: it depends on it). The
+    // livepatch core refuses vmlinux symbols in a module's sections, so
+    // those stay with vmlinux.
+    std::string applied_with(const elf::Section &base, const KlpSymbolName &ks) const {
+        auto owner = patch_.func_sections.find(&base);
+        if (ks.objname == "vmlinux" || owner == patch_.func_sections.end() ||
+            owner->second.first == ks.objname || !exported_by(ks.symbol, ks.objname))
+            return ks.objname;
+        return owner->second.first;
+    }
+
+    bool exported_by(const std::string &symbol, const std::string &module) const {
+        auto it = symvers_.find(symbol);
+        if (it == symvers_.end())
+            return false;
+        return symvers_module_name(it->second.module) == module;
+    }
+
+    void check_target(const elf::Section &base, const elf::Relocation &r, const KlpSymbolName &ks,
+                      const std::string &object) {
         if (!base.is_alloc())
             throw Error("{}: section {} is not loaded into memory, yet {}+{:#x} refers to "
                         "livepatch symbol {}: the livepatch core cannot relocate it",
@@ -241,14 +265,14 @@ class RelaMover {
                           "the patch cannot use a non-exported one of a module)",
                           obj_.path, base.name, r.offset, quote(r.sym->name), ks.objname, base.name,
                           ks.objname, ks.objname, ks.symbol);
-        if (ks.objname != "vmlinux" && !patch_.names.empty() && !patch_.names.contains(ks.objname))
+        if (object != "vmlinux" && !patch_.names.empty() && !patch_.names.contains(object))
             throw Error("{}: {}+{:#x} refers to {} in module {}, but the patch changes nothing "
                         "in {}: its livepatch relocations would never be applied. Check the "
                         "object name in the symbol",
-                        obj_.path, base.name, r.offset, quote(r.sym->name), ks.objname, ks.objname);
+                        obj_.path, base.name, r.offset, quote(r.sym->name), ks.objname, object);
         auto owner = patch_.func_sections.find(&base);
         if (ks.objname != "vmlinux" && owner != patch_.func_sections.end() &&
-            owner->second.first != ks.objname)
+            owner->second.first != object)
             throw Error("{}: {} (the new {} of {}) refers to {}, a symbol of module {}: "
                         "code of one object may only use another module's symbols if they "
                         "are exported",
@@ -278,6 +302,7 @@ class RelaMover {
     elf::Object &obj_;
     const PatchObjects &patch_;
     const std::unordered_map<const elf::Symbol *, KlpSymbolName> &klp_syms_;
+    const Symvers &symvers_;
     ConvertResult &result_;
     std::map<std::pair<std::string, const elf::Section *>, elf::Section *> sections_;
 };
@@ -420,7 +445,7 @@ ConvertResult convert_object(elf::Object &obj, const Symvers &symvers,
     for (auto &owned : obj.sections)
         if (owned->is_rela() && owned->base && !(owned->hdr.sh_flags & elf::kShfRelaLivepatch))
             relas.push_back(owned.get());
-    RelaMover mover(obj, patch, klp_syms, result);
+    RelaMover mover(obj, patch, klp_syms, symvers, result);
     for (elf::Section *rela : relas)
         mover.move_from(*rela);
     remove_empty_relas(obj, relas, result);

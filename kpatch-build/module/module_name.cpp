@@ -40,10 +40,4 @@ void validate_module_name(std::string_view name) {
                     *bad);
 }
 
-std::string kernel_module_name(std::string_view name) {
-    std::string result(name);
-    std::replace(result.begin(), result.end(), '-', '_');
-    return result;
-}
-
 } // namespace kpp::build

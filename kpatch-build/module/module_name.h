@@ -2,6 +2,8 @@
 // the module and the livepatch (/sys/kernel/livepatch/NAME).
 #pragma once
 
+#include "libkpp/module_name.h" // kernel_module_name()
+
 #include <string>
 #include <string_view>
 
@@ -17,8 +19,5 @@ std::string default_module_name(std::string_view first_patch_path);
 
 // Throws kpp::Error if the kernel would not accept `name` as a module name.
 void validate_module_name(std::string_view name);
-
-// What the kernel calls the module: kbuild turns '-' into '_' (KBUILD_MODNAME).
-std::string kernel_module_name(std::string_view name);
 
 } // namespace kpp::build

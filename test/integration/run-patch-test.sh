@@ -20,9 +20,11 @@
 #   kpatch.ko by itself, so the flag is not passed and the choice is checked.
 #   A patch folder's expect-refusal-core expects a refusal with --core only.
 # A folder with `oot-module` patches an out-of-tree module: the file names its
-#   source folder (relative to this directory), which is built against the
-#   tree and handed to kpatch-build (--oot-module, --oot-module-src); the
-#   guest gets the module, and check.sh loads it.
+#   source folder (relative to this directory) and, when the folder builds
+#   several, the module to patch ("oot/kpp_export_pair kpp_consumer"). The
+#   folder is built against the tree and handed to kpatch-build
+#   (--oot-module, --oot-module-src); the guest gets its modules, and
+#   check.sh loads them.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -56,10 +58,14 @@ fi
 # patches it there (--oot-module-src) and the guest gets the module.
 oot=()
 if [ -f "$dir/oot-module" ]; then
-	cp -r "$here/$(cat "$dir/oot-module")" "$work/oot"
+	read -r oot_src oot_name <"$dir/oot-module"
+	cp -r "$here/$oot_src" "$work/oot"
 	make -C "$tree" M="$work/oot" modules >"$work/oot-build.log" 2>&1 ||
 		{ cat "$work/oot-build.log"; echo "FAIL $name: the out-of-tree module did not build"; exit 1; }
-	oot_ko=$(find "$work/oot" -maxdepth 1 -name '*.ko')
+	oot_kos=("$work"/oot/*.ko)
+	oot_ko=${oot_kos[0]}
+	[ -n "${oot_name:-}" ] && oot_ko=$work/oot/$oot_name.ko
+	[ -f "$oot_ko" ] || { echo "FAIL $name: no $oot_ko"; exit 1; }
 	oot=(--oot-module "$oot_ko" --oot-module-src "$work/oot")
 fi
 # expect-refusal-VARIANT: refused on that kernel variant only;
@@ -111,7 +117,7 @@ add_module() {
 	extra+=("$ko")
 }
 [ -f "$dir/modules" ] && while read -r m; do add_module "$tree/$m"; done <"$dir/modules"
-[ ${#oot[@]} -gt 0 ] && add_module "$oot_ko"
+[ ${#oot[@]} -gt 0 ] && for ko in "${oot_kos[@]}"; do add_module "$ko"; done
 if [ -n "$variant" ]; then
 	mkdir -p "$work/variant"
 	if [ -x "$here/$variant/host-checks.sh" ]; then

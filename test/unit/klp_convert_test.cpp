@@ -470,6 +470,27 @@ TEST(KlpConvert, RefusesSymbolOfModuleThePatchDoesNotTouch) {
     EXPECT_NE(msg.find("changes nothing in xfs"), std::string::npos) << msg;
 }
 
+TEST(KlpConvert, AnotherModulesExportGoesWithThePatchedFunctionsModule) {
+    // ext4's new function calls jbd2's export: applied when ext4 loads
+    // (jbd2 is loaded then: ext4 depends on it), not when jbd2 does, which
+    // the patch does not touch.
+    TempDir dir;
+    Fixture f;
+    f.symvers["jbd2_journal_start"] = {"fs/jbd2/jbd2", "EXPORT_SYMBOL", ""};
+    f.reloc(f.text2, 12, R_X86_64_PLT32, f.undef(".klp.sym.jbd2.jbd2_journal_start,0"), -4);
+    auto out = f.convert_and_reread(dir);
+    Section *ext4 = out->find_section(".klp.rela.ext4..text.ext4_foo");
+    ASSERT_NE(ext4, nullptr);
+    EXPECT_EQ(relocs_against(ext4, ".klp.sym.jbd2.jbd2_journal_start,0"), 1u);
+    EXPECT_EQ(out->find_section(".klp.rela.jbd2..text.ext4_foo"), nullptr);
+    // Not exported by jbd2: a symbol of a module the patch does not touch.
+    TempDir dir2;
+    Fixture g;
+    g.reloc(g.text2, 12, R_X86_64_PLT32, g.undef(".klp.sym.jbd2.jbd2_internal,0"), -4);
+    std::string msg = error_of([&] { g.convert_and_reread(dir2); });
+    EXPECT_NE(msg.find("changes nothing in jbd2"), std::string::npos) << msg;
+}
+
 TEST(KlpConvert, RefusesVmlinuxCodeUsingModuleSymbol) {
     TempDir dir;
     Fixture f;

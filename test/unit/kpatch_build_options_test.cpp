@@ -26,7 +26,10 @@ TEST(KpatchBuildName, Validation) {
     EXPECT_THROW(validate_module_name("with.dot"), kpp::Error);
     EXPECT_THROW(validate_module_name("with/slash"), kpp::Error);
     EXPECT_THROW(validate_module_name(std::string(56, 'a')), kpp::Error);
-    EXPECT_EQ(kernel_module_name("livepatch-a-b"), "livepatch_a_b");
+    EXPECT_EQ(kpp::kernel_module_name("livepatch-a-b"), "livepatch_a_b");
+    EXPECT_EQ(kpp::symvers_module_name("fs/binfmt_misc"), "binfmt_misc");
+    EXPECT_EQ(kpp::symvers_module_name("/home/u/mod/kpp-provider"), "kpp_provider");
+    EXPECT_EQ(kpp::symvers_module_name("vmlinux"), "vmlinux");
 }
 
 TEST(KpatchBuildOptions, ParsesEverything) {
