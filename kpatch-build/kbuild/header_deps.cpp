@@ -200,9 +200,15 @@ void run_scan(const HeaderScanRequest &request, const std::vector<std::string> &
 } // namespace
 
 HeaderReaders::HeaderReaders(HeaderScanRequest request, const Progress &progress)
-    : request_(std::move(request)), progress_(progress) {
-    if (fs::exists(request_.cache))
-        deps_ = HeaderDependencies::load(request_.cache);
+    : request_(std::move(request)), progress_(progress) {}
+
+// The cache is read on first need: a patch of .c files only never needs it.
+HeaderDependencies &HeaderReaders::deps() {
+    if (!deps_) {
+        deps_ = fs::exists(request_.cache) ? HeaderDependencies::load(request_.cache)
+                                           : HeaderDependencies{};
+    }
+    return *deps_;
 }
 
 HeaderReaders::~HeaderReaders() = default;
@@ -221,16 +227,16 @@ const IncludeGraph &HeaderReaders::graph() {
 void HeaderReaders::scan(const std::vector<std::string> &objects) {
     std::vector<std::string> missing;
     for (const auto &object : objects)
-        if (!deps_.scanned(object))
+        if (!deps().scanned(object))
             missing.push_back(object);
     if (missing.empty())
         return;
-    size_t unscanned_before = deps_.unscanned().size();
-    run_scan(request_, missing, deps_, progress_);
-    deps_.save(request_.cache);
-    if (deps_.unscanned().size() > unscanned_before)
+    size_t unscanned_before = deps().unscanned().size();
+    run_scan(request_, missing, deps(), progress_);
+    deps().save(request_.cache);
+    if (deps().unscanned().size() > unscanned_before)
         log::warn("{} compile unit(s) could not be preprocessed, e.g. {}",
-                  deps_.unscanned().size() - unscanned_before, *deps_.unscanned().begin());
+                  deps().unscanned().size() - unscanned_before, *deps().unscanned().begin());
 }
 
 void HeaderReaders::prepare(const std::vector<std::string> &paths) {
@@ -244,7 +250,7 @@ void HeaderReaders::prepare(const std::vector<std::string> &paths) {
 std::optional<std::vector<std::string>> HeaderReaders::objects_using(const std::string &path) {
     std::vector<std::string> candidates = graph().objects_possibly_reading(path);
     scan(candidates);
-    return deps_.objects_using(path, candidates);
+    return deps().objects_using(path, candidates);
 }
 
 } // namespace kpp::build

@@ -84,16 +84,17 @@ class HeaderReaders {
     // objects_using() of each is answered from the cache.
     void prepare(const std::vector<std::string> &paths);
     std::optional<std::vector<std::string>> objects_using(const std::string &path);
-    const std::set<std::string> &unscanned() const { return deps_.unscanned(); }
+    const std::set<std::string> &unscanned() { return deps().unscanned(); }
 
   private:
     const IncludeGraph &graph();
+    HeaderDependencies &deps();
     void scan(const std::vector<std::string> &objects);
 
     HeaderScanRequest request_;
     const Progress &progress_;
     std::unique_ptr<IncludeGraph> graph_;
-    HeaderDependencies deps_;
+    std::optional<HeaderDependencies> deps_;
 };
 
 } // namespace kpp::build
