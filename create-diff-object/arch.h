@@ -53,6 +53,31 @@ class Arch {
     virtual uint32_t absolute64() const = 0;
     // Whether a relocation type is PC-relative.
     virtual bool is_pc_relative(uint32_t type) const = 0;
+    // How many bytes at the relocation's offset the linker writes (the
+    // instruction word for AArch64's instruction relocations).
+    virtual uint64_t field_len(uint32_t type) const = 0;
+
+    // What a patch module needs to know about the running kernel's code
+    // (kpatch-build/module/old_func_bytes.h, core_convert.h):
+    //
+    // How many bytes from a __mcount_loc address ftrace rewrites (x86_64:
+    // the 5-byte call __fentry__; arm64: the two NOPs of
+    // -fpatchable-function-entry=2, "mov x9, x30; bl <trampoline>" when
+    // traced; a BTI landing pad before them stays as it is).
+    virtual uint64_t ftrace_site_len() const = 0;
+    // How many bytes at a __jump_table code address a static branch rewrites.
+    virtual uint64_t jump_label_len() const = 0;
+    // The bytes a relocation of the kernel image writes when KASLR moves it
+    // (vmlinux keeps them in .rela.text or .rela.dyn); 0 for a type that
+    // does not move with the image.
+    virtual uint64_t kaslr_reloc_len(uint32_t type) const = 0;
+    // Bytes of module text to reserve, for a call or jump to a symbol
+    // kpatch.ko resolves at load, for a veneer in case the target is out of
+    // the branch's reach (arm64: +-128 MiB, and module text lies anywhere in
+    // a 2 GiB region with RANDOMIZE_MODULE_REGION_FULL); 0 when a branch of
+    // that type always reaches (x86_64's rel32 spans the kernel and its
+    // modules) or it is no branch.
+    virtual uint64_t veneer_size(uint32_t type) const = 0;
 
     // The implementation for an object's machine; throws kpp::Error naming
     // the file, its machine and the supported ones when it is not supported.

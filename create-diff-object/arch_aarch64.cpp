@@ -203,6 +203,42 @@ class Aarch64 final : public Arch {
             return false;
         }
     }
+
+    uint64_t field_len(uint32_t type) const override {
+        switch (type) {
+        case R_AARCH64_ABS64:
+        case R_AARCH64_PREL64:
+            return 8;
+        case R_AARCH64_ABS16:
+        case R_AARCH64_PREL16:
+            return 2;
+        default:
+            return 4; // ABS32, PREL32 and the instruction relocations
+        }
+    }
+
+    uint64_t ftrace_site_len() const override { return 8; } // two NOPs
+    uint64_t jump_label_len() const override { return 4; }  // b or nop
+
+    // A relocatable arm64 vmlinux applies .rela.dyn to itself at boot.
+    uint64_t kaslr_reloc_len(uint32_t type) const override {
+        switch (type) {
+        case R_AARCH64_RELATIVE:
+        case R_AARCH64_ABS64:
+            return 8;
+        case R_AARCH64_ABS32:
+            return 4;
+        default:
+            return 0;
+        }
+    }
+
+    // KPP_AARCH64_VENEER_SIZE (kmod/core/arch/aarch64_reloc.h): "ldr x16,
+    // .+8; br x16" and the 8-byte target; only B and BL get one (the
+    // conditional branches of a function stay inside it).
+    uint64_t veneer_size(uint32_t type) const override {
+        return type == R_AARCH64_CALL26 || type == R_AARCH64_JUMP26 ? 16 : 0;
+    }
 };
 
 } // namespace

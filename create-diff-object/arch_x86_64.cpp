@@ -179,6 +179,27 @@ class X86_64 final : public Arch {
     bool is_pc_relative(uint32_t type) const override {
         return type == R_X86_64_PC32 || type == R_X86_64_PLT32 || type == R_X86_64_PC64;
     }
+
+    uint64_t field_len(uint32_t type) const override {
+        return type == R_X86_64_64 || type == R_X86_64_PC64 ? 8 : 4;
+    }
+
+    uint64_t ftrace_site_len() const override { return 5; } // call __fentry__
+    uint64_t jump_label_len() const override { return 5; }  // jmp rel32 or a 5-byte nop
+
+    uint64_t kaslr_reloc_len(uint32_t type) const override {
+        switch (type) {
+        case R_X86_64_64:
+            return 8;
+        case R_X86_64_32:
+        case R_X86_64_32S:
+            return 4;
+        default:
+            return 0;
+        }
+    }
+
+    uint64_t veneer_size(uint32_t) const override { return 0; }
 };
 
 } // namespace

@@ -1,6 +1,7 @@
 // The diff output as input of the kmod/core template; see core_convert.h.
 #include "kpatch-build/module/core_convert.h"
 
+#include "create-diff-object/arch.h"
 #include "libkpp/error.h"
 #include "libkpp/log.h"
 
@@ -24,8 +25,8 @@ constexpr size_t kOldSize = 8 + 2 * kOldBytes;
 
 // struct kpp_core_reloc (kmod/core/kpatchpp-core.h).
 // addr: a vmlinux data symbol's address (VmlinuxText::data_address), else 0;
-// veneer stays 0 (x86_64 has no branch veneers; arm64 patches are not built
-// yet).
+// veneer: zeroed module text for a branch kpatch.ko may find out of reach
+// (Arch::veneer_size(): arm64's B and BL), else 0.
 constexpr size_t kRelocSize = 64;
 constexpr size_t kRelocLoc = 0;
 constexpr size_t kRelocName = 8;
@@ -34,6 +35,8 @@ constexpr size_t kRelocSympos = 24;
 constexpr size_t kRelocAddend = 32;
 constexpr size_t kRelocType = 40;
 constexpr size_t kRelocAddr = 48;
+constexpr size_t kRelocVeneer = 56;
+constexpr uint64_t kVeneerAlign = 16; // the veneer's 8-byte literal stays aligned
 
 // struct kpp_core_desc (kpatchpp-core-template.c): pointer/count pairs.
 constexpr size_t kDescFuncs = 0;
@@ -75,7 +78,8 @@ bool resolvable_by_core(std::string_view name) {
 
 class Converter {
   public:
-    Converter(elf::Object &obj, const VmlinuxText &vmlinux) : obj_(obj), vmlinux_(vmlinux) {}
+    Converter(elf::Object &obj, const VmlinuxText &vmlinux)
+        : obj_(obj), vmlinux_(vmlinux), arch_(diff::Arch::for_object(obj)) {}
 
     CoreConvertResult run(const klp::Symvers &symvers);
 
@@ -85,6 +89,7 @@ class Converter {
     void point(elf::Section *table, size_t offset, elf::Section *to, int64_t addend = 0);
     void point_to_string(elf::Section *table, size_t offset, const std::string &text);
     std::string string_at(const elf::Section &table, size_t offset) const;
+    void reserve_veneer(size_t entry, uint32_t type);
     void convert_functions();
     void convert_relocations();
     void check_undefined(const klp::Symvers &symvers) const;
@@ -92,7 +97,9 @@ class Converter {
 
     elf::Object &obj_;
     const VmlinuxText &vmlinux_;
+    const diff::Arch &arch_;
     elf::Section *strings_ = nullptr;
+    elf::Section *veneers_ = nullptr;
     elf::Section *olds_ = nullptr;
     elf::Section *relocs_ = nullptr;
     CoreConvertResult result_;
@@ -115,7 +122,26 @@ elf::Symbol *Converter::section_symbol(elf::Section *sec) {
 
 // An 8-byte pointer at table+offset to `to`+addend, filled by the loader.
 void Converter::point(elf::Section *table, size_t offset, elf::Section *to, int64_t addend) {
-    obj_.rela_for(table)->relocs.push_back({offset, R_X86_64_64, addend, section_symbol(to)});
+    obj_.rela_for(table)->relocs.push_back(
+        {offset, arch_.absolute64(), addend, section_symbol(to)});
+}
+
+// Zeroed text for the veneer of the branch of relocation entry `entry`,
+// when branches of `type` may need one.
+void Converter::reserve_veneer(size_t entry, uint32_t type) {
+    uint64_t size = arch_.veneer_size(type);
+    if (!size)
+        return;
+    if (!veneers_) {
+        veneers_ = obj_.add_section(".text.kpatchpp.veneers", SHT_PROGBITS,
+                                    SHF_ALLOC | SHF_EXECINSTR, kVeneerAlign);
+        section_symbol(veneers_);
+    }
+    auto at = static_cast<int64_t>(veneers_->data.size());
+    veneers_->data.resize(veneers_->data.size() +
+                          (size + kVeneerAlign - 1) / kVeneerAlign * kVeneerAlign);
+    point(relocs_, entry + kRelocVeneer, veneers_, at);
+    result_.veneers++;
 }
 
 void Converter::point_to_string(elf::Section *table, size_t offset, const std::string &text) {
@@ -210,6 +236,7 @@ void Converter::convert_relocations() {
             if (klp->objname == "vmlinux")
                 if (auto addr = vmlinux_.data_address(klp->symbol, klp->sympos))
                     store(relocs_->data, e + kRelocAddr, *addr);
+            reserve_veneer(e, r.type);
             result_.relocations++;
         }
         rela->relocs = std::move(kept);
@@ -291,8 +318,9 @@ CoreConvertResult convert_for_core(const std::string &in_o, const std::string &o
             exports.insert_or_assign(name, std::move(e));
     CoreConvertResult result = convert_for_core(*obj, text, exports);
     obj->write(out_o);
-    log::info("core patch: {} functions, {} relocations for kpatch.ko to resolve", result.functions,
-              result.relocations);
+    log::info("core patch: {} functions, {} relocations for kpatch.ko to resolve ({} with a "
+              "veneer)",
+              result.functions, result.relocations, result.veneers);
     return result;
 }
 

@@ -13,6 +13,10 @@
 //  - each .kpatchpp.funcs entry of vmlinux gets, at the same index in
 //    ".kpatchpp.core.olds", the old function's address in vmlinux and its
 //    first bytes with their stable mask (old_func_bytes.h);
+//  - each of those that is a branch which may not reach its target (arm64's
+//    B and BL reach +-128 MiB; module text can lie further from the kernel's)
+//    gets zeroed space in ".text.kpatchpp.veneers" for kpatch.ko to write a
+//    veneer into (kpp_core_reloc.veneer; Arch::veneer_size());
 //  - ".kpatchpp.core" holds one struct kpp_core_desc, the global symbol
 //    kpp_core_desc, pointing at those tables, .kpatchpp.funcs, .kpatchpp.force
 //    and the callback sections, with vmlinux's _text.
@@ -31,6 +35,7 @@ struct CoreConvertResult {
     size_t functions = 0;
     size_t relocations = 0;         // now kpp_core_reloc entries
     size_t dropped_relocations = 0; // in debug sections
+    size_t veneers = 0;             // branches given veneer space (arm64)
 };
 
 // Converts the model in place. `symvers` holds what the module may call:

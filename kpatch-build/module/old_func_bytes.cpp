@@ -1,6 +1,7 @@
 // First bytes of vmlinux functions and their stable mask; see old_func_bytes.h.
 #include "kpatch-build/module/old_func_bytes.h"
 
+#include "create-diff-object/arch.h"
 #include "libkpp/error.h"
 
 #include <algorithm>
@@ -16,17 +17,16 @@ template <typename T> T load(const std::vector<uint8_t> &data, size_t offset) {
     return value;
 }
 
-// Lengths of the rewritten instruction at each kind of site.
-constexpr uint64_t kFentryLen = 5;
+// Lengths of the rewritten instruction at each kind of site (x86_64 only;
+// the ftrace site, static branches and KASLR relocations: Arch).
 constexpr uint64_t kRetpolineLen = 6; // call/jmp thunk 5, jcc thunk 6
 constexpr uint64_t kReturnLen = 5;
 constexpr uint64_t kLockLen = 1;
-constexpr uint64_t kJumpLen = 5;
 constexpr uint64_t kStaticCallLen = 5;
 constexpr uint64_t kEndbrLen = 4;
 
-// Linux 6.1 x86_64 entry sizes.
-constexpr size_t kAltInstrSize = 12; // s32 instr, s32 repl, u16 cpuid, u8 len, u8 replen
+// Linux 6.1 entry sizes; struct alt_instr is the same on x86_64 and arm64.
+constexpr size_t kAltInstrSize = 12; // s32 instr, s32 repl, u16 cpuid/feature, u8 len, u8 replen
 constexpr size_t kAltInstrLen = 10;
 constexpr size_t kJumpEntrySize = 16;     // s32 code, s32 target, long key
 constexpr size_t kStaticCallSiteSize = 8; // s32 addr, s32 key
@@ -69,6 +69,19 @@ std::vector<uint8_t> VmlinuxText::read_section(const std::string &name) const {
     return read(sec->hdr.sh_addr, sec->hdr.sh_size);
 }
 
+std::vector<Elf64_Rela> VmlinuxText::read_relas(const std::string &name) const {
+    const elf::Section *sec = obj_->find_section(name);
+    if (!sec || sec->hdr.sh_type != SHT_RELA)
+        return {};
+    std::vector<Elf64_Rela> relas(sec->hdr.sh_size / sizeof(Elf64_Rela));
+    std::ifstream in(path_, std::ios::binary);
+    in.seekg(static_cast<std::streamoff>(sec->hdr.sh_offset));
+    if (!in.read(reinterpret_cast<char *>(relas.data()),
+                 static_cast<std::streamsize>(relas.size() * sizeof(Elf64_Rela))))
+        throw Error("{}: cannot read {} ({} bytes)", path_, name, sec->hdr.sh_size);
+    return relas;
+}
+
 std::vector<uint8_t> VmlinuxText::read_between(const std::string &start, const std::string &stop,
                                                uint64_t *addr) const {
     const elf::Symbol *from = obj_->find_symbol(start);
@@ -80,6 +93,7 @@ std::vector<uint8_t> VmlinuxText::read_between(const std::string &start, const s
 }
 
 void VmlinuxText::collect_unstable() {
+    const diff::Arch &arch = diff::Arch::for_object(*obj_);
     auto add = [this](uint64_t site, uint64_t len) { unstable_.emplace_back(site, site + len); };
     // Tables of s32 offsets relative to each entry.
     auto relative = [&](const std::string &name, uint64_t len) {
@@ -96,13 +110,13 @@ void VmlinuxText::collect_unstable() {
     uint64_t base = 0;
     std::vector<uint8_t> data = read_between("__start_mcount_loc", "__stop_mcount_loc", &base);
     for (size_t off = 0; off + 8 <= data.size(); off += 8)
-        add(load<uint64_t>(data, off), kFentryLen);
+        add(load<uint64_t>(data, off), arch.ftrace_site_len());
 
     if (const elf::Section *alt = obj_->find_section(".altinstructions")) {
         data = read_section(".altinstructions");
         if (data.size() % kAltInstrSize)
-            throw Error("{}: .altinstructions is {} bytes, not a multiple of {} (not a 6.1 "
-                        "x86_64 layout)",
+            throw Error("{}: .altinstructions is {} bytes, not a multiple of {} (not Linux "
+                        "6.1's layout)",
                         path_, data.size(), kAltInstrSize);
         for (size_t off = 0; off < data.size(); off += kAltInstrSize)
             add(alt->hdr.sh_addr + off + load<int32_t>(data, off), data[off + kAltInstrLen]);
@@ -110,7 +124,7 @@ void VmlinuxText::collect_unstable() {
 
     data = read_between("__start___jump_table", "__stop___jump_table", &base);
     for (size_t off = 0; off + kJumpEntrySize <= data.size(); off += kJumpEntrySize)
-        add(base + off + load<int32_t>(data, off), kJumpLen);
+        add(base + off + load<int32_t>(data, off), arch.jump_label_len());
 
     data = read_between("__start_static_call_sites", "__stop_static_call_sites", &base);
     for (size_t off = 0; off + kStaticCallSiteSize <= data.size(); off += kStaticCallSiteSize)
@@ -120,26 +134,12 @@ void VmlinuxText::collect_unstable() {
     for (size_t off = 0; off + kParaSiteSize <= data.size(); off += kParaSiteSize)
         add(load<uint64_t>(data, off), data[off + kParaLen]);
 
-    // vmlinux keeps its relocations (--emit-relocs) when the kernel is
-    // relocatable: absolute references then move with KASLR.
-    if (const elf::Section *rela = obj_->find_section(".rela.text")) {
-        if (rela->hdr.sh_type == SHT_RELA) {
-            std::ifstream in(path_, std::ios::binary);
-            data.resize(rela->hdr.sh_size);
-            in.seekg(static_cast<std::streamoff>(rela->hdr.sh_offset));
-            in.read(reinterpret_cast<char *>(data.data()),
-                    static_cast<std::streamsize>(data.size()));
-            for (size_t off = 0; off + sizeof(Elf64_Rela) <= data.size();
-                 off += sizeof(Elf64_Rela)) {
-                auto r = load<Elf64_Rela>(data, off);
-                uint32_t type = ELF64_R_TYPE(r.r_info);
-                if (type == R_X86_64_64)
-                    add(r.r_offset, 8);
-                else if (type == R_X86_64_32 || type == R_X86_64_32S)
-                    add(r.r_offset, 4);
-            }
-        }
-    }
+    // A relocatable vmlinux keeps the relocations KASLR applies: x86_64's
+    // in .rela.text (--emit-relocs), arm64's in .rela.dyn.
+    for (const char *name : {".rela.text", ".rela.dyn"})
+        for (const Elf64_Rela &r : read_relas(name))
+            if (uint64_t len = arch.kaslr_reloc_len(ELF64_R_TYPE(r.r_info)))
+                add(r.r_offset, len);
     std::sort(unstable_.begin(), unstable_.end());
 }
 

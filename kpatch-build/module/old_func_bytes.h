@@ -5,18 +5,25 @@
 //
 // The kernel rewrites parts of its text at boot and at run time; those bytes
 // are masked out (0), all others must match (0xff):
-//   __mcount_loc             the __fentry__ call (5 bytes): ftrace writes a
-//                            nop, or a call to its trampoline while traced
+//   __mcount_loc             the ftrace site: x86_64's __fentry__ call (5
+//                            bytes), which ftrace makes a nop, or a call to
+//                            its trampoline while traced; arm64's two NOPs
+//                            of -fpatchable-function-entry=2 (8 bytes),
+//                            "mov x9, x30; bl <trampoline>" when traced (a
+//                            BTI "c" landing pad before them is kept)
 //   .altinstructions         alternative instructions (instrlen bytes)
 //   .retpoline_sites         indirect thunk calls/jumps (up to 6 bytes)
 //   .return_sites            return thunk jumps (5 bytes)
 //   .smp_locks               lock prefixes (1 byte), dropped on one CPU
 //   .parainstructions        paravirt call sites (len bytes)
-//   __jump_table             static branches (5 bytes)
+//   __jump_table             static branches (x86_64 5 bytes, arm64 4)
 //   .static_call_sites       inline static calls (5 bytes)
 //   .ibt_endbr_seal          ENDBR64 sealed to a nop under IBT (4 bytes)
-//   .rela.text (if present)  absolute references KASLR relocates (4/8 bytes)
-// Table layouts are those of Linux 6.1 on x86_64.
+//   .rela.text (if present)  absolute references KASLR relocates (4/8 bytes;
+//   .rela.dyn on arm64)
+// Table layouts are those of Linux 6.1; the x86_64-only tables
+// (.retpoline_sites ... .parainstructions) do not exist in an arm64 vmlinux.
+// What differs by architecture comes from diff::Arch.
 #pragma once
 
 #include "libkpp/elf/object.h"
@@ -70,6 +77,7 @@ class VmlinuxText {
   private:
     std::vector<uint8_t> read(uint64_t addr, uint64_t len) const;
     std::vector<uint8_t> read_section(const std::string &name) const;
+    std::vector<Elf64_Rela> read_relas(const std::string &name) const;
     std::vector<uint8_t> read_between(const std::string &start, const std::string &stop,
                                       uint64_t *addr) const;
     void collect_unstable();

@@ -438,6 +438,67 @@ TEST_F(CoreConvertPatch, SizeDisagreementWithVmlinuxIsRefused) {
     EXPECT_NE(what.find("f is 20 bytes in vmlinux, the diff says 21"), std::string::npos) << what;
 }
 
+// arm64: a call to an unexported vmlinux function (BL, R_AARCH64_CALL26)
+// may not reach it from module text, so the conversion reserves a veneer
+// for kpatch.ko; the ADRP/ADD pair to `secret` needs none. The pointers of
+// the tables are R_AARCH64_ABS64.
+TEST(CoreConvertArm64, BranchesToSymbolsTheCoreResolvesGetVeneerSpace) {
+    TempDir dir;
+    fs::path vmlinux = kpp::testing::link_static(
+        dir, "vmlinux", "vmlinux",
+        {{"vmlinux", "\t.text\n\t.globl _text\n_text:\n\t.globl f\n\t.type f,%function\n"
+                     "f:\n\tnop\n\tnop\n\tret\n\t.size f, .-f\n"
+                     "\t.section __mcount_loc,\"a\"\n\t.globl __start_mcount_loc\n"
+                     "__start_mcount_loc:\n\t.quad f\n\t.globl __stop_mcount_loc\n"
+                     "__stop_mcount_loc:\n"}},
+        {}, kpp::testing::kAarch64Compiler);
+    const std::string source = R"(struct kpp_patch_func {
+	unsigned long new_addr, old_size, new_size, sympos;
+	const char *old_name, *objname;
+};
+extern int secret;
+int hidden(void);
+int f(void) { return secret + hidden(); }
+static const struct kpp_patch_func funcs[] __attribute__((section(".kpatchpp.funcs"), used)) = {
+	{ (unsigned long)f, 12, 0, 0, "f", "vmlinux" },
+};
+)";
+    const std::vector<std::string> flags = {"-O2", "-fno-pic", "-mgeneral-regs-only"};
+    fs::path obj = kpp::testing::compile(dir, "patch", "output", source, {}, &flags,
+                                         kpp::testing::kAarch64Compiler);
+    auto model = kpp::elf::Object::read(obj.string());
+    for (const char *name : {"secret", "hidden"}) {
+        kpp::elf::Symbol *sym = model->find_symbol(name);
+        ASSERT_TRUE(sym && sym->is_undefined()) << name;
+        sym->name = fmt::format(".klp.sym.vmlinux.{},0", name);
+    }
+    auto result = convert_for_core(*model, VmlinuxText(vmlinux.string()), {});
+    EXPECT_EQ(result.relocations, 3u); // adrp + ldr of secret, bl hidden
+    EXPECT_EQ(result.veneers, 1u);
+
+    const kpp::elf::Section *veneers = model->find_section(".text.kpatchpp.veneers");
+    ASSERT_TRUE(veneers);
+    EXPECT_EQ(veneers->hdr.sh_flags & (SHF_ALLOC | SHF_EXECINSTR), SHF_ALLOC | SHF_EXECINSTR);
+    EXPECT_EQ(veneers->data, std::vector<uint8_t>(16, 0));
+    const kpp::elf::Section *relocs = model->find_section(".kpatchpp.core.relocs");
+    ASSERT_TRUE(relocs);
+    ASSERT_EQ(relocs->data.size(), 3 * 64u);
+    for (size_t e = 0; e < 3; e++) {
+        const auto type = field<uint32_t>(*relocs, e * 64 + 40);
+        const kpp::elf::Relocation *veneer = reloc_at(*relocs, e * 64 + 56);
+        if (type != R_AARCH64_CALL26) {
+            EXPECT_EQ(veneer, nullptr) << "entry " << e << " of type " << type;
+            continue;
+        }
+        ASSERT_TRUE(veneer && veneer->sym) << "the call has no veneer";
+        EXPECT_EQ(veneer->sym->sec, veneers);
+        EXPECT_EQ(veneer->type, uint32_t{R_AARCH64_ABS64});
+        EXPECT_EQ(veneer->addend, 0);
+    }
+    for (const auto &r : model->find_section(".kpatchpp.core")->rela->relocs)
+        EXPECT_EQ(r.type, uint32_t{R_AARCH64_ABS64});
+}
+
 TEST_F(CoreConvertPatch, ConvertingTwiceIsRefused) {
     auto model = patch();
     convert(*model);

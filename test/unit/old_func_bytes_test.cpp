@@ -1,12 +1,14 @@
 // kpatch-build/old_func_bytes: the address, size, first bytes and stable mask
 // of a vmlinux function, read from a small statically linked stand-in for a
-// vmlinux whose patch-site tables have the Linux 6.1 x86_64 layouts.
+// vmlinux whose patch-site tables have the Linux 6.1 layouts: x86_64's, and
+// arm64's (OldFuncBytesArm64).
 #include "kpatch-build/module/old_func_bytes.h"
 #include "libkpp/error.h"
 #include "testing/compile.h"
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <fmt/format.h>
 #include <string>
 #include <vector>
@@ -206,6 +208,86 @@ TEST(OldFuncBytesInput, AnAltinstructionsTableOfAnotherLayoutIsRefused) {
                   "\t.section .altinstructions,\"a\"\n\t.fill 13,1,0\n"}});
     std::string what = error_of([&] { VmlinuxText text(exe.string()); });
     EXPECT_NE(what.find(".altinstructions is 13 bytes"), std::string::npos) << what;
+}
+
+// The same on an arm64 stand-in, linked as arm64's vmlinux is (a PIE whose
+// .rela.dyn the kernel applies to itself). Each function is five NOPs with
+// its site at byte 4: the ftrace site (the two NOPs of
+// -fpatchable-function-entry=2) behind a BTI landing pad, a static branch,
+// an alternative of one instruction, and an absolute address KASLR moves.
+constexpr uint32_t kArmNop = 0xd503201f;
+constexpr uint32_t kArmBtiC = 0xd503245f;
+
+std::string arm64_vmlinux_source() {
+    std::string s = "\t.text\n\t.globl _text\n_text:\n";
+    auto function = [&s](const std::string &name, const std::string &first,
+                         const std::string &site) {
+        s += fmt::format("\t.globl {0}\n\t.type {0},%function\n{0}:\n\t{1}\n{0}_site:\n{2}\n"
+                         "\t.size {0}, .-{0}\n",
+                         name, first, site);
+    };
+    const std::string nops = "\tnop\n\tnop\n\tnop\n\tnop";
+    function("ftrace_fn", "bti c", nops);
+    function("jump_fn", "nop", nops);
+    function("alt_fn", "nop", nops);
+    function("reloc_fn", "nop", "\t.quad _text\n\tnop\n\tnop");
+    s += "\t.section __mcount_loc,\"a\"\n\t.globl __start_mcount_loc\n__start_mcount_loc:\n"
+         "\t.quad ftrace_fn_site\n\t.globl __stop_mcount_loc\n__stop_mcount_loc:\n";
+    s += "\t.section __jump_table,\"aw\"\n\t.globl __start___jump_table\n"
+         "__start___jump_table:\n\t.long jump_fn_site - .; .long jump_fn_site - .; .quad 0\n"
+         "\t.globl __stop___jump_table\n__stop___jump_table:\n";
+    // s32 orig, s32 alt, u16 feature, u8 orig_len, u8 alt_len
+    s += "\t.section .altinstructions,\"a\"\n"
+         "\t.long alt_fn_site - .; .long alt_fn_site - .; .hword 0; .byte 4; .byte 4\n";
+    return s;
+}
+
+class OldFuncBytesArm64 : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        vmlinux_ = kpp::testing::link_static(
+            dir_, "vmlinux", "vmlinux", {{"main", arm64_vmlinux_source()}},
+            {"-Wl,-pie", "-Wl,-z,notext"}, kpp::testing::kAarch64Compiler);
+    }
+
+    static std::array<uint8_t, kOldBytes> mask_without(uint64_t from, uint64_t len) {
+        std::array<uint8_t, kOldBytes> mask{};
+        mask.fill(0xff);
+        for (uint64_t i = from; i < from + len && i < kOldBytes; i++)
+            mask[i] = 0;
+        return mask;
+    }
+
+    static uint32_t word(const OldFunction &fn, size_t at) {
+        uint32_t value;
+        std::memcpy(&value, fn.bytes.data() + at, 4);
+        return value;
+    }
+
+    TempDir dir_;
+    fs::path vmlinux_;
+};
+
+TEST_F(OldFuncBytesArm64, TheTwoPatchableEntryNopsAreMaskedAndTheBtiLandingPadKept) {
+    OldFunction fn = VmlinuxText(vmlinux_.string()).function("ftrace_fn", 0);
+    EXPECT_EQ(fn.size, 20u);
+    EXPECT_EQ(word(fn, 0), kArmBtiC);
+    EXPECT_EQ(word(fn, 4), kArmNop);
+    EXPECT_EQ(fn.mask, mask_without(4, 8));
+}
+
+TEST_F(OldFuncBytesArm64, AStaticBranchIsOneInstruction) {
+    EXPECT_EQ(VmlinuxText(vmlinux_.string()).function("jump_fn", 0).mask, mask_without(4, 4));
+}
+
+TEST_F(OldFuncBytesArm64, AnAlternativeIsMaskedForItsOriginalLength) {
+    EXPECT_EQ(VmlinuxText(vmlinux_.string()).function("alt_fn", 0).mask, mask_without(4, 4));
+}
+
+TEST_F(OldFuncBytesArm64, AnAddressTheImageRelocatesAtBootIsMasked) {
+    kpp::testing::RunResult r = kpp::testing::run({"readelf", "-rW", vmlinux_.string()});
+    ASSERT_NE(r.out.find("R_AARCH64_RELATIVE"), std::string::npos) << r.out;
+    EXPECT_EQ(VmlinuxText(vmlinux_.string()).function("reloc_fn", 0).mask, mask_without(4, 8));
 }
 
 } // namespace

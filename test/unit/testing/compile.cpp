@@ -143,19 +143,21 @@ std::filesystem::path compile(const TempDir &dir, const std::string &subdir,
 std::filesystem::path link_static(const TempDir &dir, const std::string &subdir,
                                   const std::string &out,
                                   const std::vector<std::pair<std::string, std::string>> &sources,
-                                  const std::vector<std::string> &extra) {
+                                  const std::vector<std::string> &extra,
+                                  const std::string &compiler) {
     std::filesystem::path where = dir / subdir;
-    std::vector<std::string> argv = {"gcc",          "-nostdlib",           "-static", "-no-pie",
+    std::vector<std::string> argv = {compiler,       "-nostdlib",           "-static", "-no-pie",
                                      "-Wl,-e,_text", "-Wl,--build-id=none", "-o",      out};
     for (const auto &[name, text] : sources) {
         // No executable stack: keeps ld from warning about it.
-        write_file(where / (name + ".S"), text + "\n\t.section .note.GNU-stack,\"\",@progbits\n");
+        write_file(where / (name + ".S"), text + "\n\t.section .note.GNU-stack,\"\",%progbits\n");
         argv.push_back(name + ".S");
     }
     argv.insert(argv.end(), extra.begin(), extra.end());
     RunResult r = run_in(argv, &where);
     if (!r.exited || r.status != 0)
-        throw std::runtime_error("gcc failed linking " + (where / out).string() + ":\n" + r.err);
+        throw std::runtime_error(compiler + " failed linking " + (where / out).string() + ":\n" +
+                                 r.err);
     return where / out;
 }
 

@@ -59,12 +59,15 @@ std::filesystem::path compile(const TempDir &dir, const std::string &subdir,
 // Assembles each (NAME, TEXT) of `sources` as DIR/SUBDIR/NAME.S and links
 // them statically without libc (entry `_text`, no PIE) into DIR/SUBDIR/OUT:
 // an executable with fixed addresses, the stand-in for a vmlinux. `extra`
-// is passed to the link (e.g. -Wl,--emit-relocs). Returns OUT's path.
-// Throws std::runtime_error with gcc's messages on failure.
+// is passed to the link (e.g. -Wl,--emit-relocs); `compiler` is the gcc
+// that assembles and links (kAarch64Compiler for an arm64 stand-in).
+// Returns OUT's path. Throws std::runtime_error with gcc's messages on
+// failure.
 std::filesystem::path link_static(const TempDir &dir, const std::string &subdir,
                                   const std::string &out,
                                   const std::vector<std::pair<std::string, std::string>> &sources,
-                                  const std::vector<std::string> &extra = {});
+                                  const std::vector<std::string> &extra = {},
+                                  const std::string &compiler = "gcc");
 
 // `readelf -s --wide OBJ` written to DIR/NAME: the parent SYMTAB the corpus
 // uses for a vmlinux made of just this object.
