@@ -12,6 +12,7 @@
 #include "kpatch-build/kbuild/kconfig_values.h"
 #include "kpatch-build/kbuild/object_build.h"
 #include "kpatch-build/kbuild/object_parents.h"
+#include "kpatch-build/kbuild/original_check.h"
 #include "kpatch-build/kbuild/original_objects.h"
 #include "kpatch-build/module/module_build.h"
 #include "kpatch-build/module/module_sign.h"
@@ -187,12 +188,15 @@ Plan make_plan(const Options &options, const WorkDir &work, const Progress &prog
     Plan plan;
     progress.stage("checking the kernel tree");
     plan.kernel = find_kernel_tree(options, progress);
-    if (!plan.kernel.stock)
+    if (!plan.kernel.stock) {
         check_tree_files_match(plan.kernel);
-    if (options.skip_compiler_check)
-        log::warn("not checking that {} is the compiler that built the kernel", compiler_command());
-    else
-        check_compiler(plan.kernel.config);
+        // (find_stock_kernel_tree() checks a distribution kernel's compiler.)
+        if (options.skip_compiler_check)
+            log::warn("not checking that {} is the compiler that built the kernel",
+                      compiler_command());
+        else
+            plan.kernel.compiler = check_compiler(plan.kernel.config);
+    }
     plan.build = make_build_tree(options, plan.kernel);
     if (plan.build.external_module)
         plan.kernel.symvers = with_module_exports(plan.kernel.symvers,
@@ -336,6 +340,28 @@ void build_both_versions(const Options &options, const Plan &plan, const WorkDir
     verify_tree_unchanged(plan.build.root, before);
 }
 
+// With another distribution build of the kernel's compiler, the originals
+// stand for the running kernel only if they are its code (original_check.h).
+void require_reproduced_originals(const Plan &plan, const WorkDir &work, const Progress &progress) {
+    if (plan.kernel.compiler.match != CompilerMatch::OtherRevision)
+        return;
+    progress.stage(fmt::format("checking that the original objects are the kernel's code ({})",
+                               plan.jobs.size()));
+    std::vector<std::string> errors;
+    for (const auto &job : plan.jobs) {
+        auto differing = functions_not_reproduced(work / "orig" / job.object, job.parent.symtab,
+                                                  job.parent.name);
+        if (!differing.empty())
+            errors.push_back(not_reproduced_message(job.object, differing,
+                                                    plan.kernel.compiler.compiler_text,
+                                                    plan.kernel.compiler.kernel_text));
+    }
+    if (!errors.empty())
+        throw Error("{}", fmt::join(errors, "\n"));
+    log::info("the original objects are the kernel's code: every function of them is in its "
+              "parent, byte for byte outside relocated fields");
+}
+
 // The whole-tree fallback compiles everything; only objects whose bytes
 // differ go to the diff.
 std::vector<DiffJob> jobs_worth_diffing(const Plan &plan, const WorkDir &work) {
@@ -406,6 +432,7 @@ fs::path run_stages(const Options &options, const WorkDir &work, const Progress 
     log::debug("snapshot of {} files in {} taken after {:.1f}s", before.size(),
                plan.build.root.string(), progress.elapsed_seconds());
     build_both_versions(options, plan, work, progress, before);
+    require_reproduced_originals(plan, work, progress);
     auto outputs = compare_objects(options, plan, work, progress, sizes);
 
     progress.stage("building the patch module");

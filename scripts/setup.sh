@@ -23,6 +23,10 @@ packages=(
 	binutils elfutils
 	# arm64 objects for the diff's unit tests (the gcc 12 that builds Debian's arm64 kernel)
 	gcc-aarch64-linux-gnu
+	# kpatch-build -a REL-arm64: Debian's arm64 config has COMPAT_VDSO, whose
+	# 32-bit vDSO the tree's preparation builds with the arm (gnueabihf)
+	# compiler, and CC_CAN_LINK, which needs the cross compiler's C library
+	gcc-arm-linux-gnueabihf libc6-dev-arm64-cross
 	# hardening: libFuzzer targets and the ASan+UBSan build (scripts/test-hardening.sh)
 	clang libclang-rt-14-dev
 	# packaging: .deb/.rpm, installed into a debootstrap root (scripts/package.sh)

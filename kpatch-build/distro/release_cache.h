@@ -42,7 +42,8 @@ struct PreparedRelease {
     std::filesystem::path tree; // dir/tree
     std::filesystem::path units;
     std::filesystem::path header_deps;
-    // Given to every make in the tree. KERNELRELEASE=REL: the distribution
+    // Given to every make in the tree: ARCH=, CROSS_COMPILE=... for a kernel
+    // of another architecture (cross_build.h), and KERNELRELEASE=REL: the distribution
     // builds with the Makefile's real SUBLEVEL (LINUX_VERSION_CODE 6.1.192)
     // and overrides the release string (6.1.0-56-cloud-amd64); a localversion
     // file or SUBLEVEL=0 would get the string right but change

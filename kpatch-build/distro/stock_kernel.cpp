@@ -5,6 +5,7 @@
 #include "kpatch-build/distro/release_cache.h"
 #include "kpatch-build/kbuild/compile_units.h"
 #include "kpatch-build/kbuild/compiler_check.h"
+#include "kpatch-build/kbuild/cross_build.h"
 #include "kpatch-build/kbuild/header_deps.h"
 #include "kpatch-build/kbuild/kconfig_values.h"
 #include "kpatch-build/kbuild/uncompiled_source.h"
@@ -15,20 +16,22 @@
 
 #include <cstdlib>
 #include <memory>
-#include <sys/utsname.h>
 
 namespace kpp::build {
 namespace fs = std::filesystem;
 
 namespace {
 
-void use_kernel_compiler(const fs::path &config) {
+// $CC for this run unless set: the program of CONFIG_CC_VERSION_TEXT, with
+// the cross prefix for another architecture's kernel (gcc-12 ->
+// aarch64-linux-gnu-gcc-12).
+void use_kernel_compiler(std::string_view config_text, std::string_view cross_prefix) {
     if (const char *cc = std::getenv("CC"); cc && *cc)
         return;
-    auto version = config_compiler_version(read_text_file_or_empty(config));
+    auto version = config_compiler_version(config_text);
     if (!version)
         return; // check_compiler() says what is wrong
-    std::string compiler = compiler_of_version_text(*version);
+    std::string compiler = std::string(cross_prefix) + compiler_of_version_text(*version);
     log::debug("using the kernel's compiler {} (CC)", compiler);
     setenv("CC", compiler.c_str(), 1);
 }
@@ -40,29 +43,6 @@ std::string module_name_of(const std::string &binary, std::string_view suffix) {
 }
 
 } // namespace
-
-std::string compiler_of_version_text(std::string_view version_text) {
-    return std::string(version_text.substr(0, version_text.find(' ')));
-}
-
-std::string config_machine(std::string_view config_text) {
-    if (config_enabled(config_text, "CONFIG_X86_64"))
-        return "x86_64";
-    if (config_enabled(config_text, "CONFIG_ARM64"))
-        return "aarch64";
-    return "";
-}
-
-void require_host_architecture(std::string_view release, std::string_view config_text,
-                               std::string_view host_machine) {
-    std::string machine = config_machine(config_text);
-    if (machine == host_machine)
-        return;
-    throw Error("{} is a kernel for {}, this machine is {}: kpatch-build builds patches for "
-                "its own architecture only (building for arm64 on x86_64 is not supported yet)",
-                release, machine.empty() ? "an architecture kpatch++ does not support" : machine,
-                host_machine);
-}
 
 std::unique_ptr<distro::Distro> stock_distro(const Progress &progress) {
     auto packages = std::make_shared<distro::PackageCache>(default_cache_dir() / "packages",
@@ -77,10 +57,16 @@ KernelTree find_stock_kernel_tree(const Options &options, const Progress &progre
     progress.stage(
         fmt::format("finding the packages of the {} kernel {}", distro->name(), release));
     distro::StockKernel stock = distro->locate(release);
-    struct utsname host {};
-    uname(&host);
-    require_host_architecture(release, read_text_file_or_empty(stock.config), host.machine);
-    use_kernel_compiler(stock.config);
+    // The distribution's config, not the prepared tree's: preparing rewrites
+    // CONFIG_CC_VERSION_TEXT with the compiler that prepares.
+    std::string config_text = read_text_file_or_empty(stock.config);
+    std::string prefix = cross_prefix(config_arch(config_text, release), host_machine());
+    use_kernel_compiler(config_text, prefix);
+    CompilerVerdict compiler;
+    if (options.skip_compiler_check)
+        log::warn("not checking that {} is the compiler that built the kernel", compiler_command());
+    else
+        compiler = check_compiler(stock.config, prefix);
     PreparedRelease prepared = prepared_release(stock, cache_dir, options.jobs, progress);
     log::info("using the prepared tree {}", prepared.tree.string());
 
@@ -90,6 +76,7 @@ KernelTree find_stock_kernel_tree(const Options &options, const Progress &progre
     kernel.vmlinux = stock.vmlinux;
     kernel.symvers = prepared.tree / "Module.symvers";
     kernel.make_variables = prepared.make_variables;
+    kernel.compiler = compiler;
     kernel.stock = StockTree{release,
                              stock.version,
                              stock.source,

@@ -24,24 +24,12 @@ namespace kpp::build {
 // kpatch-build's package cache.
 std::unique_ptr<distro::Distro> stock_distro(const Progress &progress);
 
-// Locates the release's packages, prepares (or reuses) its cached tree and
-// makes the kernel's compiler (CONFIG_CC_VERSION_TEXT's program, e.g.
-// gcc-12) $CC for this run unless CC is set.
+// Locates the release's packages, makes the kernel's compiler
+// (CONFIG_CC_VERSION_TEXT's program, e.g. gcc-12, or aarch64-linux-gnu-gcc-12
+// for an arm64 kernel on x86_64: cross_build.h) $CC for this run unless CC is
+// set, checks it against the distribution's config (unless
+// --skip-compiler-check) and prepares (or reuses) the release's cached tree.
 KernelTree find_stock_kernel_tree(const Options &options, const Progress &progress);
-
-// "gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0" -> "gcc-12".
-std::string compiler_of_version_text(std::string_view version_text);
-
-// The architecture a kernel .config is for, as `uname -m` says it
-// ("x86_64", "aarch64"); empty for one kpatch++ does not know.
-std::string config_machine(std::string_view config_text);
-
-// Throws kpp::Error when the kernel of `release` (its .config text) is for
-// another architecture than `host_machine` (`uname -m`): kpatch-build builds
-// for the machine's own architecture only (kpatch.ko itself cross-builds
-// for arm64, docs/core.md; the rest is issue 15).
-void require_host_architecture(std::string_view release, std::string_view config_text,
-                               std::string_view host_machine);
 
 // Which objects of the stock kernel a file is compiled into or read by.
 // `work_dir` holds the backups of a header scan (if one is needed).

@@ -1,6 +1,7 @@
 #include "kpatch-build/module/module_build.h"
 
 #include "kpatch-build/kbuild/compiler_check.h"
+#include "kpatch-build/kbuild/cross_build.h"
 #include "kpatch-build/module/core_convert.h"
 #include "kpatch-build/module/klp_convert.h"
 #include "kpatch-build/util/command.h"
@@ -17,7 +18,8 @@ namespace fs = std::filesystem;
 namespace {
 
 void link_outputs(const ModuleRequest &request, const fs::path &log) {
-    std::vector<std::string> argv = {"ld", "-r", "-o", (request.module_dir / "output.o").string()};
+    std::vector<std::string> argv = {kbuild_tool(request.make_variables, "ld"), "-r", "-o",
+                                     (request.module_dir / "output.o").string()};
     for (const auto &output : request.diff_outputs)
         argv.push_back(output.string());
     run_logged(argv, log);

@@ -5,6 +5,7 @@
 // looks for kernel files on its own.
 #pragma once
 
+#include "kpatch-build/kbuild/compiler_check.h"
 #include "kpatch-build/options.h"
 #include "kpatch-build/progress.h"
 
@@ -42,6 +43,9 @@ struct KernelTree {
     // Given to every make besides the recorded ARCH=... (KERNELRELEASE=REL).
     std::vector<std::string> make_variables;
     std::optional<StockTree> stock; // set without -s
+    // How the compiler matched the kernel's (compiler_check.h); OtherRevision
+    // means each original object must reproduce the kernel's code.
+    CompilerVerdict compiler;
 };
 
 // With -s: resolves the options to absolute paths and checks that the files

@@ -85,15 +85,68 @@ TEST(KpatchBuildCompiler, ReadsConfigVersion) {
     EXPECT_FALSE(config_compiler_version("CONFIG_X=y\n"));
 }
 
-TEST(KpatchBuildCompiler, MismatchNamesBothVersions) {
-    EXPECT_NO_THROW(
-        require_same_compiler("gcc (Debian 12.2.0-14) 12.2.0", "gcc (Debian 12.2.0-14) 12.2.0"));
+TEST(KpatchBuildCompiler, TheVeryTextIsTheSameCompiler) {
+    auto verdict =
+        judge_compiler("gcc (Debian 12.2.0-14) 12.2.0", "gcc (Debian 12.2.0-14) 12.2.0", "");
+    EXPECT_EQ(verdict.match, CompilerMatch::Same);
+    EXPECT_EQ(verdict.warning, "");
+}
+
+// Debian's arm64 6.1 was built natively by gcc-12 12.2.0-14+deb12u1;
+// bookworm's cross compiler is 12.2.0-14cross1, built from 12.2.0-14.
+TEST(KpatchBuildCompiler, CrossCompilerOfTheSameBuildIsAcceptedWithAWarning) {
+    setenv("CC", "aarch64-linux-gnu-gcc-12", 1);
+    auto verdict =
+        judge_compiler("gcc-12 (Debian 12.2.0-14) 12.2.0",
+                       "aarch64-linux-gnu-gcc-12 (Debian 12.2.0-14) 12.2.0", "aarch64-linux-gnu-");
+    EXPECT_EQ(verdict.match, CompilerMatch::OtherTarget);
+    EXPECT_EQ(verdict.warning, "compiling with 'aarch64-linux-gnu-gcc-12 (Debian 12.2.0-14) "
+                               "12.2.0' for the kernel's 'gcc-12 (Debian 12.2.0-14) 12.2.0': the "
+                               "same compiler release and build, for another host");
+    // The prefix counts only for a cross build.
+    EXPECT_THROW(judge_compiler("gcc-12 (Debian 12.2.0-14) 12.2.0",
+                                "aarch64-linux-gnu-gcc-12 (Debian 12.2.0-14) 12.2.0", ""),
+                 kpp::Error);
+    unsetenv("CC");
+}
+
+TEST(KpatchBuildCompiler, AnotherDistributionRevisionIsAcceptedOnlyToBeVerified) {
+    auto verdict =
+        judge_compiler("gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0",
+                       "aarch64-linux-gnu-gcc-12 (Debian 12.2.0-14) 12.2.0", "aarch64-linux-gnu-");
+    EXPECT_EQ(verdict.match, CompilerMatch::OtherRevision);
+    EXPECT_EQ(verdict.warning,
+              "compiling with 'aarch64-linux-gnu-gcc-12 (Debian 12.2.0-14) 12.2.0' for the "
+              "kernel's 'gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0': the same release 12.2.0 in "
+              "another distribution build, whose patches may change code generation; each "
+              "original object must reproduce the kernel's code");
+    // Red Hat's text: the release is the number outside the parentheses.
+    EXPECT_EQ(judge_compiler("gcc (GCC) 13.2.1 20231011 (Red Hat 13.2.1-4)",
+                             "gcc (GCC) 13.2.1 20231205 (Red Hat 13.2.1-6)", "")
+                  .match,
+              CompilerMatch::OtherRevision);
+}
+
+TEST(KpatchBuildCompiler, AnotherReleaseOrCompilerIsRefusedSayingWhatToDo) {
+    setenv("CC", "gcc", 1);
     try {
-        require_same_compiler("gcc 11.1", "gcc 12.2");
+        judge_compiler("gcc-12 (Debian 12.2.0-14) 12.2.0", "gcc-12 (Debian 12.3.0-1) 12.3.0", "");
         FAIL() << "no error";
     } catch (const kpp::Error &e) {
-        std::string msg = e.what();
-        EXPECT_NE(msg.find("gcc 11.1"), std::string::npos);
-        EXPECT_NE(msg.find("gcc 12.2"), std::string::npos);
+        EXPECT_STREQ(e.what(), "compiler mismatch: the kernel was built with 'gcc-12 (Debian "
+                               "12.2.0-14) 12.2.0' but gcc is 'gcc-12 (Debian 12.3.0-1) 12.3.0' "
+                               "(another release); use that compiler (CC=...), or "
+                               "--skip-compiler-check if you have checked that its code is the "
+                               "kernel's");
     }
+    try {
+        judge_compiler("gcc-12 (Debian 12.2.0-14) 12.2.0", "gcc (Debian 12.2.0-14) 12.2.0", "");
+        FAIL() << "no error";
+    } catch (const kpp::Error &e) {
+        EXPECT_NE(std::string(e.what()).find("(another compiler)"), std::string::npos);
+    }
+    EXPECT_THROW(judge_compiler("Debian clang version 14.0.6", "gcc (Debian 12.2.0-14) 12.2.0", ""),
+                 kpp::Error);
+    EXPECT_THROW(judge_compiler("gcc 11.1", "gcc 12.2", ""), kpp::Error);
+    unsetenv("CC");
 }

@@ -5,6 +5,8 @@
 #include "kpatch-build/distro/stock_kernel.h"
 #include "kpatch-build/kbuild/changed_objects.h"
 #include "kpatch-build/kbuild/compile_units.h"
+#include "kpatch-build/kbuild/compiler_check.h"
+#include "kpatch-build/kbuild/cross_build.h"
 #include "kpatch-build/kbuild/header_deps.h"
 #include "kpatch-build/kbuild/object_parents.h"
 #include "kpatch-build/kbuild/original_objects.h"
@@ -14,9 +16,12 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <unistd.h>
 
 using namespace kpp::build;
 using kpp::build::test::TempTree;
+namespace fs = std::filesystem;
 
 TEST(KpatchBuildStock, ObjectOfSource) {
     EXPECT_EQ(object_of_source("fs/proc/meminfo.c"), "fs/proc/meminfo.o");
@@ -202,28 +207,67 @@ TEST(KpatchBuildStock, ParentsFromALookup) {
     EXPECT_THROW(parents.parent_of("arch/x86/boot/a.o"), kpp::Error);
 }
 
-TEST(KpatchBuildStock, MachineOfAConfig) {
-    EXPECT_EQ(config_machine("CONFIG_64BIT=y\nCONFIG_X86_64=y\n"), "x86_64");
-    EXPECT_EQ(config_machine("CONFIG_ARM64=y\n# CONFIG_X86_64 is not set\n"), "aarch64");
-    EXPECT_EQ(config_machine("CONFIG_PPC64=y\n"), "");
-}
-
-TEST(KpatchBuildStock, AnotherArchitecturesKernelIsRefusedBeforeAnyWork) {
-    EXPECT_NO_THROW(
-        require_host_architecture("6.1.0-57-cloud-amd64", "CONFIG_X86_64=y\n", "x86_64"));
-    EXPECT_NO_THROW(
-        require_host_architecture("6.1.0-57-cloud-arm64", "CONFIG_ARM64=y\n", "aarch64"));
+TEST(KpatchBuildStock, ArchitectureComesFromTheConfig) {
+    EXPECT_EQ(config_arch("CONFIG_64BIT=y\nCONFIG_X86_64=y\n", "x").kbuild_arch, "x86");
+    KernelArch arm64 = config_arch("CONFIG_ARM64=y\n# CONFIG_X86_64 is not set\n", "x");
+    EXPECT_EQ(arm64.machine, "aarch64");
+    EXPECT_EQ(arm64.kbuild_arch, "arm64");
+    // Not the release's name: an arm64-named release with an x86_64 config.
+    EXPECT_EQ(config_arch("CONFIG_X86_64=y\n", "6.1.0-57-cloud-arm64").machine, "x86_64");
     try {
-        require_host_architecture("6.1.0-57-cloud-arm64", "CONFIG_ARM64=y\n", "x86_64");
+        config_arch("CONFIG_S390=y\n", "5.14.0-1.el9.s390x");
         FAIL() << "no error";
     } catch (const kpp::Error &e) {
-        EXPECT_STREQ(e.what(),
-                     "6.1.0-57-cloud-arm64 is a kernel for aarch64, this machine is x86_64: "
-                     "kpatch-build builds patches for its own architecture only (building for "
-                     "arm64 on x86_64 is not supported yet)");
+        EXPECT_STREQ(e.what(), "5.14.0-1.el9.s390x is a kernel for an architecture kpatch++ does "
+                               "not support (its config sets neither CONFIG_X86_64 nor "
+                               "CONFIG_ARM64)");
     }
-    EXPECT_THROW(require_host_architecture("5.14.0-1.el9.s390x", "CONFIG_S390=y\n", "x86_64"),
-                 kpp::Error);
+}
+
+TEST(KpatchBuildStock, CrossBuildVariablesForAnotherArchitectureOnly) {
+    EXPECT_EQ(cross_prefix(config_arch("CONFIG_ARM64=y\n", "r"), "aarch64"), "");
+    EXPECT_EQ(cross_prefix(config_arch("CONFIG_ARM64=y\n", "r"), "x86_64"), "aarch64-linux-gnu-");
+    EXPECT_TRUE(cross_make_variables("CONFIG_X86_64=y\n", "r", "x86_64").empty());
+    EXPECT_TRUE(
+        cross_make_variables("CONFIG_ARM64=y\nCONFIG_COMPAT_VDSO=y\n", "r", "aarch64").empty());
+    // The cross compilers are looked up in PATH: give it fakes.
+    auto bin = fs::temp_directory_path() / fmt::format("kpp-cross-{}", getpid());
+    fs::create_directories(bin);
+    std::string old_path = std::getenv("PATH");
+    setenv("PATH", bin.c_str(), 1);
+    auto fake = [&](const std::string &name) {
+        std::ofstream(bin / name) << "#!/bin/sh\n";
+        fs::permissions(bin / name, fs::perms::owner_all);
+    };
+    const std::string arm64 = "CONFIG_ARM64=y\nCONFIG_CC_IS_GCC=y\nCONFIG_COMPAT_VDSO=y\n";
+    try {
+        cross_make_variables(arm64, "6.1.0-57-cloud-arm64", "x86_64");
+        ADD_FAILURE() << "no error";
+    } catch (const kpp::Error &e) {
+        EXPECT_STREQ(e.what(), "aarch64-linux-gnu-gcc is not installed (PATH): "
+                               "6.1.0-57-cloud-arm64 (a kernel for aarch64 on this x86_64 "
+                               "machine) needs it; install the cross compiler (Debian: apt-get "
+                               "install gcc-aarch64-linux-gnu)");
+    }
+    fake("aarch64-linux-gnu-gcc");
+    try {
+        cross_make_variables(arm64, "6.1.0-57-cloud-arm64", "x86_64");
+        ADD_FAILURE() << "no error";
+    } catch (const kpp::Error &e) {
+        EXPECT_NE(std::string(e.what()).find("arm-linux-gnueabihf-gcc is not installed (PATH): "
+                                             "6.1.0-57-cloud-arm64 (a kernel for aarch64 on this "
+                                             "x86_64 machine)'s 32-bit vDSO (CONFIG_COMPAT_VDSO)"),
+                  std::string::npos)
+            << e.what();
+    }
+    fake("arm-linux-gnueabihf-gcc");
+    EXPECT_EQ(cross_make_variables(arm64, "r", "x86_64"),
+              (std::vector<std::string>{"ARCH=arm64", "CROSS_COMPILE=aarch64-linux-gnu-",
+                                        "CROSS_COMPILE_COMPAT=arm-linux-gnueabihf-"}));
+    EXPECT_EQ(cross_make_variables("CONFIG_ARM64=y\nCONFIG_CC_IS_GCC=y\n", "r", "x86_64"),
+              (std::vector<std::string>{"ARCH=arm64", "CROSS_COMPILE=aarch64-linux-gnu-"}));
+    setenv("PATH", old_path.c_str(), 1);
+    fs::remove_all(bin);
 }
 
 TEST(KpatchBuildStock, CompilerFromVersionText) {
