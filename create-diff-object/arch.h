@@ -51,6 +51,9 @@ class Arch {
 
     // The relocation type for a 64-bit absolute address (metadata tables).
     virtual uint32_t absolute64() const = 0;
+    // The dynamic relocation type "image base + addend" (a relocatable
+    // vmlinux's .rela.dyn).
+    virtual uint32_t relative() const = 0;
     // Whether a relocation type is PC-relative.
     virtual bool is_pc_relative(uint32_t type) const = 0;
     // How many bytes at the relocation's offset the linker writes (the

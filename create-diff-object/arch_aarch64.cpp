@@ -177,6 +177,7 @@ class Aarch64 final : public Arch {
     }
 
     uint32_t absolute64() const override { return R_AARCH64_ABS64; }
+    uint32_t relative() const override { return R_AARCH64_RELATIVE; }
 
     bool is_pc_relative(uint32_t type) const override {
         switch (type) {

@@ -175,6 +175,7 @@ class X86_64 final : public Arch {
     bool is_mapping_symbol(const elf::Symbol &) const override { return false; }
 
     uint32_t absolute64() const override { return R_X86_64_64; }
+    uint32_t relative() const override { return R_X86_64_RELATIVE; }
 
     bool is_pc_relative(uint32_t type) const override {
         return type == R_X86_64_PC32 || type == R_X86_64_PLT32 || type == R_X86_64_PC64;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <unordered_map>
 
 namespace kpp::build {
 namespace {
@@ -108,9 +109,20 @@ void VmlinuxText::collect_unstable() {
     relative(".ibt_endbr_seal", kEndbrLen);
 
     uint64_t base = 0;
+    // A relocatable arm64 vmlinux leaves its absolute addresses 0 in the
+    // file: the kernel writes each from its R_AARCH64_RELATIVE addend at boot.
+    std::unordered_map<uint64_t, uint64_t> boot_addends;
+    for (const Elf64_Rela &r : read_relas(".rela.dyn"))
+        if (ELF64_R_TYPE(r.r_info) == arch.relative())
+            boot_addends[r.r_offset] = static_cast<uint64_t>(r.r_addend);
+    auto address_at = [&](const std::vector<uint8_t> &table, uint64_t table_addr, size_t off) {
+        auto boot = boot_addends.find(table_addr + off);
+        return boot != boot_addends.end() ? boot->second : load<uint64_t>(table, off);
+    };
+
     std::vector<uint8_t> data = read_between("__start_mcount_loc", "__stop_mcount_loc", &base);
     for (size_t off = 0; off + 8 <= data.size(); off += 8)
-        add(load<uint64_t>(data, off), arch.ftrace_site_len());
+        add(address_at(data, base, off), arch.ftrace_site_len());
 
     if (const elf::Section *alt = obj_->find_section(".altinstructions")) {
         data = read_section(".altinstructions");

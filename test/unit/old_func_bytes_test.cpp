@@ -210,8 +210,9 @@ TEST(OldFuncBytesInput, AnAltinstructionsTableOfAnotherLayoutIsRefused) {
     EXPECT_NE(what.find(".altinstructions is 13 bytes"), std::string::npos) << what;
 }
 
-// The same on an arm64 stand-in, linked as arm64's vmlinux is (a PIE whose
-// .rela.dyn the kernel applies to itself). Each function is five NOPs with
+// The same on an arm64 stand-in, linked as arm64's vmlinux is: a PIE whose
+// .rela.dyn the kernel applies to itself, its absolute addresses (those of
+// __mcount_loc) left 0 in the file (--no-apply-dynamic-relocs). Each function is five NOPs with
 // its site at byte 4: the ftrace site (the two NOPs of
 // -fpatchable-function-entry=2) behind a BTI landing pad, a static branch,
 // an alternative of one instruction, and an absolute address KASLR moves.
@@ -247,7 +248,8 @@ class OldFuncBytesArm64 : public ::testing::Test {
     void SetUp() override {
         vmlinux_ = kpp::testing::link_static(
             dir_, "vmlinux", "vmlinux", {{"main", arm64_vmlinux_source()}},
-            {"-Wl,-pie", "-Wl,-z,notext"}, kpp::testing::kAarch64Compiler);
+            {"-Wl,-pie", "-Wl,-z,notext", "-Wl,--no-apply-dynamic-relocs"},
+            kpp::testing::kAarch64Compiler);
     }
 
     static std::array<uint8_t, kOldBytes> mask_without(uint64_t from, uint64_t len) {
