@@ -78,43 +78,6 @@ void extract_source(const distro::StockKernel &kernel, const fs::path &dir, cons
     fs::remove(extract);
 }
 
-// autoconf.h records the preparing compiler's `--version` line
-// (CONFIG_CC_VERSION_TEXT): check_compiler() has judged it against the
-// kernel's, which may differ by a cross prefix or a distribution revision.
-std::string without_compiler_text(std::string text) {
-    const std::string define = "#define CONFIG_CC_VERSION_TEXT ";
-    size_t at = text.find(define);
-    if (at == std::string::npos)
-        return text;
-    size_t end = text.find('\n', at);
-    return text.erase(at, end == std::string::npos ? std::string::npos : end - at);
-}
-
-// "#define CONFIG_X ..." lines of `ours` that `theirs` lacks and the other
-// way round, by name: which settings differ.
-std::set<std::string> differing_settings(const std::string &ours, const std::string &theirs) {
-    auto lines = [](const std::string &text) {
-        std::set<std::string> set;
-        std::istringstream in(text);
-        for (std::string line; std::getline(in, line);)
-            if (line.starts_with("#define CONFIG_"))
-                set.insert(line);
-        return set;
-    };
-    std::set<std::string> a = lines(ours), b = lines(theirs), names;
-    auto name_of = [](const std::string &line) {
-        std::string rest = line.substr(line.find("CONFIG_"));
-        return rest.substr(0, rest.find(' '));
-    };
-    for (const auto &line : a)
-        if (!b.contains(line))
-            names.insert(name_of(line));
-    for (const auto &line : b)
-        if (!a.contains(line))
-            names.insert(name_of(line));
-    return names;
-}
-
 void compare_generated_headers(const fs::path &tree, const distro::StockKernel &kernel) {
     std::vector<std::string> different;
     for (const auto &header : generated_headers_to_compare()) {
@@ -122,13 +85,9 @@ void compare_generated_headers(const fs::path &tree, const distro::StockKernel &
         if (!fs::exists(theirs))
             throw Error("{} not found: the headers package of {} is incomplete", theirs.string(),
                         kernel.release);
-        std::string ours_text = without_compiler_text(read_text_file_or_empty(tree / header));
-        std::string theirs_text = without_compiler_text(read_text_file_or_empty(theirs));
-        if (ours_text == theirs_text)
-            continue;
-        auto settings = differing_settings(ours_text, theirs_text);
-        different.push_back(
-            settings.empty() ? header : fmt::format("{} ({})", header, fmt::join(settings, ", ")));
+        if (auto difference = generated_header_difference(
+                header, read_text_file_or_empty(tree / header), read_text_file_or_empty(theirs)))
+            different.push_back(*difference);
     }
     if (!different.empty())
         throw Error("the prepared tree does not match the kernel {} was built as: {} differ from "
@@ -223,6 +182,58 @@ const std::vector<std::string> &generated_headers_to_compare() {
         "include/generated/autoconf.h",
     };
     return headers;
+}
+
+namespace {
+
+// autoconf.h records the preparing compiler's `--version` line
+// (CONFIG_CC_VERSION_TEXT): check_compiler() has judged it against the
+// kernel's, which may differ by a cross prefix or a distribution revision.
+std::string without_compiler_text(std::string text) {
+    const std::string define = "#define CONFIG_CC_VERSION_TEXT ";
+    size_t at = text.find(define);
+    if (at == std::string::npos)
+        return text;
+    size_t end = text.find('\n', at);
+    return text.erase(at, end == std::string::npos ? std::string::npos : end - at);
+}
+
+// "#define CONFIG_X ..." lines of `ours` that `theirs` lacks and the other
+// way round, by name: which settings differ.
+std::set<std::string> differing_settings(const std::string &ours, const std::string &theirs) {
+    auto lines = [](const std::string &text) {
+        std::set<std::string> set;
+        std::istringstream in(text);
+        for (std::string line; std::getline(in, line);)
+            if (line.starts_with("#define CONFIG_"))
+                set.insert(line);
+        return set;
+    };
+    std::set<std::string> a = lines(ours), b = lines(theirs), names;
+    auto name_of = [](const std::string &line) {
+        std::string rest = line.substr(line.find("CONFIG_"));
+        return rest.substr(0, rest.find(' '));
+    };
+    for (const auto &line : a)
+        if (!b.contains(line))
+            names.insert(name_of(line));
+    for (const auto &line : b)
+        if (!a.contains(line))
+            names.insert(name_of(line));
+    return names;
+}
+
+} // namespace
+
+std::optional<std::string> generated_header_difference(const std::string &header,
+                                                       const std::string &ours,
+                                                       const std::string &theirs) {
+    std::string ours_text = without_compiler_text(ours);
+    std::string theirs_text = without_compiler_text(theirs);
+    if (ours_text == theirs_text)
+        return std::nullopt;
+    auto settings = differing_settings(ours_text, theirs_text);
+    return settings.empty() ? header : fmt::format("{} ({})", header, fmt::join(settings, ", "));
 }
 
 // Bumped when what a prepared release holds changes, so that older caches

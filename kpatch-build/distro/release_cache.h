@@ -29,6 +29,7 @@
 #include "kpatch-build/progress.h"
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,16 @@ PreparedRelease prepared_release(const distro::StockKernel &kernel,
 // The generated headers that must be byte-identical in the prepared tree and
 // the headers package (release string, version code, the whole config).
 const std::vector<std::string> &generated_headers_to_compare();
+
+// How the prepared tree's `header` (text `ours`) differs from the headers
+// package's (`theirs`): nullopt when they are the same but for
+// CONFIG_CC_VERSION_TEXT, which the compiler check judges (a cross
+// compiler's text is not the kernel's); else the header and the CONFIG_
+// settings whose lines differ, "include/generated/autoconf.h
+// (CONFIG_CC_CAN_LINK)".
+std::optional<std::string> generated_header_difference(const std::string &header,
+                                                       const std::string &ours,
+                                                       const std::string &theirs);
 
 // "release\nversion\nformat N\n" as release.txt holds it.
 std::string release_stamp(const distro::StockKernel &kernel);

@@ -270,6 +270,38 @@ TEST(KpatchBuildStock, CrossBuildVariablesForAnotherArchitectureOnly) {
     fs::remove_all(bin);
 }
 
+TEST(KpatchBuildStock, BinutilsAsKbuildRunsThem) {
+    EXPECT_EQ(kbuild_tool({"KERNELRELEASE=6.1.0-57-cloud-amd64"}, "ld"), "ld");
+    EXPECT_EQ(
+        kbuild_tool({"ARCH=arm64", "CROSS_COMPILE=aarch64-linux-gnu-", "KERNELRELEASE=r"}, "ld"),
+        "aarch64-linux-gnu-ld");
+}
+
+// The prepared tree's autoconf.h against the headers package's: a cross
+// compiler's CONFIG_CC_VERSION_TEXT is not a difference (the compiler check
+// judges it), any other setting is, by name.
+TEST(KpatchBuildStock, GeneratedHeadersDifferInSettingsNotInTheCompilerText) {
+    const std::string header = "include/generated/autoconf.h";
+    const std::string kernel =
+        "#define CONFIG_ARM64 1\n#define CONFIG_CC_VERSION_TEXT \"gcc-12 "
+        "(Debian 12.2.0-14+deb12u1) 12.2.0\"\n#define CONFIG_CC_CAN_LINK 1\n";
+    const std::string cross = "#define CONFIG_ARM64 1\n#define CONFIG_CC_VERSION_TEXT "
+                              "\"aarch64-linux-gnu-gcc-12 (Debian 12.2.0-14) 12.2.0\"\n"
+                              "#define CONFIG_CC_CAN_LINK 1\n";
+    EXPECT_EQ(generated_header_difference(header, cross, kernel), std::nullopt);
+    const std::string without_libc = "#define CONFIG_ARM64 1\n#define CONFIG_CC_VERSION_TEXT "
+                                     "\"aarch64-linux-gnu-gcc-12 (Debian 12.2.0-14) 12.2.0\"\n";
+    EXPECT_EQ(generated_header_difference(header, without_libc, kernel),
+              "include/generated/autoconf.h (CONFIG_CC_CAN_LINK)");
+    EXPECT_EQ(generated_header_difference(header, "#define CONFIG_PAHOLE_VERSION 0\n",
+                                          "#define CONFIG_PAHOLE_VERSION 124\n"),
+              "include/generated/autoconf.h (CONFIG_PAHOLE_VERSION)");
+    EXPECT_EQ(generated_header_difference("include/generated/utsrelease.h",
+                                          "#define UTS_RELEASE \"6.1.0\"\n",
+                                          "#define UTS_RELEASE \"6.1.0-57-cloud-arm64\"\n"),
+              "include/generated/utsrelease.h");
+}
+
 TEST(KpatchBuildStock, CompilerFromVersionText) {
     EXPECT_EQ(compiler_of_version_text("gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0"), "gcc-12");
     EXPECT_EQ(compiler_of_version_text("gcc (GCC) 13.2.1 20231011 (Red Hat 13.2.1-4)"), "gcc");
