@@ -187,6 +187,9 @@ Plan make_plan(const Options &options, const WorkDir &work, const Progress &prog
     Plan plan;
     progress.stage("checking the kernel tree");
     plan.kernel = find_kernel_tree(options, progress);
+    // A run killed with the tree patched left a journal: taking the lock
+    // puts the tree back before the plan reads it (tree_lock.h).
+    TreeLock{plan.kernel.source_dir};
     if (!plan.kernel.stock)
         check_tree_files_match(plan.kernel);
     if (options.skip_compiler_check)
@@ -194,6 +197,8 @@ Plan make_plan(const Options &options, const WorkDir &work, const Progress &prog
     else
         check_compiler(plan.kernel.config);
     plan.build = make_build_tree(options, plan.kernel);
+    if (plan.build.root != plan.kernel.source_dir)
+        TreeLock{plan.build.root};
     if (plan.build.external_module)
         plan.kernel.symvers = with_module_exports(plan.kernel.symvers,
                                                   plan.build.root / "Module.symvers", work.path());
