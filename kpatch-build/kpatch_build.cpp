@@ -185,6 +185,7 @@ void finish_update_report(update::UpdateReport &report, const Options &options) 
 
 Plan make_plan(const Options &options, const WorkDir &work, const Progress &progress) {
     Plan plan;
+    packaging::require_package_tools(options.packages); // not after a long build
     progress.stage("checking the kernel tree");
     plan.kernel = find_kernel_tree(options, progress);
     // A run killed with the tree patched left a journal: taking the lock
@@ -436,8 +437,9 @@ fs::path run_stages(const Options &options, const WorkDir &work, const Progress 
         sign_module(plan.signing, request.output, work.log());
     }
     verify_tree_unchanged(plan.build.root, before); // the module build must not touch it either
-    if (!options.package.empty())
-        progress.stage(fmt::format("packaging {} as .{}", request.name, options.package));
+    if (!options.packages.empty())
+        progress.stage(fmt::format("packaging {} as .{}", request.name,
+                                   fmt::join(options.packages, " and .")));
     for (const auto &package : packaging::write_patch_packages(options, plan.kernel, request.output,
                                                                work.path(), work.log()))
         progress.stage(fmt::format("built {}", package.string()));
