@@ -183,14 +183,18 @@ void finish_update_report(update::UpdateReport &report, const Options &options) 
                    plan.update->report.from_version, plan.update->report.to_version);
 }
 
+// A run killed with the tree patched left a journal: taking the tree's lock
+// replays it (tree_lock.h), so that the plan reads the user's own tree.
+void recover_killed_run(const fs::path &tree) {
+    TreeLock lock(tree);
+}
+
 Plan make_plan(const Options &options, const WorkDir &work, const Progress &progress) {
     Plan plan;
     packaging::require_package_tools(options.packages); // not after a long build
     progress.stage("checking the kernel tree");
     plan.kernel = find_kernel_tree(options, progress);
-    // A run killed with the tree patched left a journal: taking the lock
-    // puts the tree back before the plan reads it (tree_lock.h).
-    TreeLock{plan.kernel.source_dir};
+    recover_killed_run(plan.kernel.source_dir);
     if (!plan.kernel.stock)
         check_tree_files_match(plan.kernel);
     if (options.skip_compiler_check)
@@ -199,7 +203,7 @@ Plan make_plan(const Options &options, const WorkDir &work, const Progress &prog
         check_compiler(plan.kernel.config);
     plan.build = make_build_tree(options, plan.kernel);
     if (plan.build.root != plan.kernel.source_dir)
-        TreeLock{plan.build.root};
+        recover_killed_run(plan.build.root);
     if (plan.build.external_module)
         plan.kernel.symvers = with_module_exports(plan.kernel.symvers,
                                                   plan.build.root / "Module.symvers", work.path());
