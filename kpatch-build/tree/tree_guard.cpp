@@ -159,8 +159,7 @@ void TreeGuard::record(const std::vector<JournalEntry> &entries) {
 }
 
 void TreeGuard::protect(const fs::path &relative) {
-    if (auto entry = describe_and_back_up(relative))
-        record({*entry});
+    protect_all({relative.string()});
 }
 
 void TreeGuard::protect_all(const std::vector<std::string> &relative_paths) {
@@ -169,13 +168,13 @@ void TreeGuard::protect_all(const std::vector<std::string> &relative_paths) {
         for (const auto &path : relative_paths)
             if (auto entry = describe_and_back_up(path))
                 entries.push_back(std::move(*entry));
+        record(entries);
     } catch (...) {
         // Nothing of this batch was touched: forget it, as if never protected.
         for (const auto &entry : entries)
             known_.erase(entry.relative);
         throw;
     }
-    record(entries);
 }
 
 std::vector<std::string> TreeGuard::restore() {
@@ -214,14 +213,6 @@ std::vector<JournalContents> read_journals(const fs::path &root, const fs::path 
     return journals;
 }
 
-// A journal of a tree that was removed and made anew at the same path
-// describes files that are no longer there.
-bool describes_this_tree(const JournalContents &journal, const fs::path &root) {
-    struct stat st {};
-    return ::stat(root.c_str(), &st) == 0 && st.st_dev == journal.header.device &&
-           st.st_ino == journal.header.inode;
-}
-
 // Every backup must be there, whole, before anything is restored: half a
 // replay would leave a tree that is neither the user's nor the patched one.
 void require_backups(const fs::path &root, const JournalContents &journal) {
@@ -252,7 +243,9 @@ size_t replay_tree_journals(const fs::path &root, const fs::path &journals_dir) 
         return 0;
     std::vector<JournalContents> replayed;
     for (auto &journal : journals) {
-        if (describes_this_tree(journal, root)) {
+        // A tree removed and made anew at the same path no longer has the
+        // files the journal describes.
+        if (same_tree(journal.header, root)) {
             replayed.push_back(std::move(journal));
             continue;
         }

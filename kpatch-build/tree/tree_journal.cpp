@@ -71,8 +71,8 @@ struct timespec time_from(const json &value) {
 json header_json(const JournalHeader &header) {
     return {{"kpatch-build-tree-journal", kFormat},
             {"tree", header.tree.string()},
-            {"device", header.device},
             {"inode", header.inode},
+            {"birth_ns", header.birth_ns},
             {"pid", header.pid},
             {"created_ns", header.created_ns},
             {"run", header.run_id},
@@ -85,8 +85,8 @@ JournalHeader header_from(const json &value) {
         throw Error("not a kpatch-build tree journal of format {}", kFormat);
     JournalHeader header;
     header.tree = value.at("tree").get<std::string>();
-    header.device = value.at("device").get<dev_t>();
-    header.inode = value.at("inode").get<ino_t>();
+    header.inode = value.at("inode").get<uint64_t>();
+    header.birth_ns = value.at("birth_ns").get<int64_t>();
     header.pid = value.at("pid").get<pid_t>();
     header.created_ns = value.at("created_ns").get<int64_t>();
     header.run_id = value.at("run").get<std::string>();
@@ -119,10 +119,23 @@ JournalEntry entry_from(const json &value) {
     return entry;
 }
 
+struct DirectoryIdentity {
+    uint64_t inode = 0;
+    int64_t birth_ns = 0;
+};
+
+DirectoryIdentity identity_of(const fs::path &dir) {
+    struct statx st {};
+    if (::statx(AT_FDCWD, dir.c_str(), 0, STATX_INO | STATX_BTIME, &st) != 0)
+        fail("stat", dir);
+    DirectoryIdentity identity{st.stx_ino, 0};
+    if (st.stx_mask & STATX_BTIME)
+        identity.birth_ns = st.stx_btime.tv_sec * 1'000'000'000LL + st.stx_btime.tv_nsec;
+    return identity;
+}
+
 void identify(JournalHeader &header) {
-    struct stat st {};
-    if (::stat(header.tree.c_str(), &st) != 0)
-        fail("stat", header.tree);
+    const DirectoryIdentity identity = identity_of(header.tree);
     static std::atomic<int64_t> last_ns{0};
     int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                       std::chrono::system_clock::now().time_since_epoch())
@@ -131,8 +144,8 @@ void identify(JournalHeader &header) {
     int64_t previous = last_ns.load();
     while (!last_ns.compare_exchange_weak(previous, std::max(now, previous + 1)))
         ;
-    header.device = st.st_dev;
-    header.inode = st.st_ino;
+    header.inode = identity.inode;
+    header.birth_ns = identity.birth_ns;
     header.pid = ::getpid();
     header.created_ns = std::max(now, previous + 1);
     header.run_id = this_run_id();
@@ -243,6 +256,16 @@ std::vector<fs::path> leftover_journals(const fs::path &root, const fs::path &jo
             fs::remove(item.path());
     }
     return files;
+}
+
+bool same_tree(const JournalHeader &header, const fs::path &root) {
+    std::error_code ec;
+    if (!fs::is_directory(root, ec))
+        return false;
+    const DirectoryIdentity identity = identity_of(root);
+    // Where the filesystem keeps no birth time, the inode alone decides.
+    return identity.inode == header.inode &&
+           (identity.birth_ns == 0 || header.birth_ns == 0 || identity.birth_ns == header.birth_ns);
 }
 
 JournalContents read_journal(const fs::path &file) {

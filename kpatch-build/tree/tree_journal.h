@@ -40,8 +40,11 @@ struct JournalEntry {
 // What identifies the guarded tree and the run that guarded it.
 struct JournalHeader {
     std::filesystem::path tree;
-    dev_t device = 0; // the root directory's: a tree made anew at the same
-    ino_t inode = 0;  // path is another tree, and its journal is stale
+    // The root directory's identity: a tree made anew at the same path is
+    // another tree, and its journal is stale. Not the device number, which
+    // can change across the reboot after a power cut (btrfs, LVM).
+    uint64_t inode = 0;
+    int64_t birth_ns = 0; // 0 where the filesystem keeps no birth time
     pid_t pid = 0;
     int64_t created_ns = 0; // replay goes newest journal first
     std::string run_id;     // run_marker.h: finds the run's commands still running
@@ -72,8 +75,8 @@ std::filesystem::path journal_dir_of(const std::filesystem::path &root,
 class TreeJournal {
   public:
     // Creates the journal file of a new guard of `header.tree`, header
-    // included, durably; fills in the header's identity fields (device,
-    // inode, pid, time, run id). Throws kpp::Error naming what failed.
+    // included, durably; fills in the header's identity fields (inode,
+    // birth time, pid, time, run id). Throws kpp::Error naming what failed.
     TreeJournal(JournalHeader header, const std::filesystem::path &journals_dir);
     ~TreeJournal();
     TreeJournal(const TreeJournal &) = delete;
@@ -105,6 +108,9 @@ void sync_backups(const std::vector<std::filesystem::path> &files,
 // tree was touched under them).
 std::vector<std::filesystem::path> leftover_journals(const std::filesystem::path &root,
                                                      const std::filesystem::path &journals_dir);
+
+// Whether `root` is still the directory a journal's header describes.
+bool same_tree(const JournalHeader &header, const std::filesystem::path &root);
 
 // Reads a journal; a torn last line is dropped. Throws kpp::Error naming
 // the file when it is damaged anywhere else.
