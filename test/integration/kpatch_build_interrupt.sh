@@ -95,7 +95,8 @@ interrupt_during() {
 	"$kpatch_build" -s "$tree" -j2 -o "$workdir/out-$name" "$workdir/meminfo.patch" \
 		>"$output" 2>&1 &
 	pid=$!
-	for tries in $(seq 1 600); do
+	# Up to 10 minutes: the original build is slow on a loaded machine.
+	for tries in $(seq 1 6000); do
 		grep -q "$stage" "$output" && break
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
