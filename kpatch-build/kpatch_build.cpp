@@ -184,10 +184,18 @@ void finish_update_report(update::UpdateReport &report, const Options &options) 
                    plan.update->report.from_version, plan.update->report.to_version);
 }
 
+// A run killed with the tree patched left a journal: taking the tree's lock
+// replays it (tree_lock.h), so that the plan reads the user's own tree.
+void recover_killed_run(const fs::path &tree) {
+    TreeLock lock(tree);
+}
+
 Plan make_plan(const Options &options, const WorkDir &work, const Progress &progress) {
     Plan plan;
+    packaging::require_package_tools(options.packages); // not after a long build
     progress.stage("checking the kernel tree");
     plan.kernel = find_kernel_tree(options, progress);
+    recover_killed_run(plan.kernel.source_dir);
     if (!plan.kernel.stock) {
         check_tree_files_match(plan.kernel);
         // (find_stock_kernel_tree() checks a distribution kernel's compiler.)
@@ -198,6 +206,8 @@ Plan make_plan(const Options &options, const WorkDir &work, const Progress &prog
             plan.kernel.compiler = check_compiler(plan.kernel.config);
     }
     plan.build = make_build_tree(options, plan.kernel);
+    if (plan.build.root != plan.kernel.source_dir)
+        recover_killed_run(plan.build.root);
     if (plan.build.external_module)
         plan.kernel.symvers = with_module_exports(plan.kernel.symvers,
                                                   plan.build.root / "Module.symvers", work.path());
@@ -458,8 +468,9 @@ fs::path run_stages(const Options &options, const WorkDir &work, const Progress 
         sign_module(plan.signing, request.output, work.log());
     }
     verify_tree_unchanged(plan.build.root, before); // the module build must not touch it either
-    if (!options.package.empty())
-        progress.stage(fmt::format("packaging {} as .{}", request.name, options.package));
+    if (!options.packages.empty())
+        progress.stage(fmt::format("packaging {} as .{}", request.name,
+                                   fmt::join(options.packages, " and .")));
     for (const auto &package : packaging::write_patch_packages(options, plan.kernel, request.output,
                                                                work.path(), work.log()))
         progress.stage(fmt::format("built {}", package.string()));

@@ -4,6 +4,7 @@
 #include "kpatch-build/kpatch_build.h"
 #include "kpatch-build/options.h"
 #include "kpatch-build/util/interrupt.h"
+#include "kpatch-build/util/run_marker.h"
 #include "libkpp/log.h"
 
 #include <cstdio>
@@ -14,6 +15,8 @@ int main(int argc, char **argv) {
     // Before anything can touch the tree, so no signal finds it half-changed
     // without a restore path.
     interrupt::install_handlers();
+    // Every command started from here on can be found should this run die.
+    mark_this_run();
     try {
         CommandLine command_line = parse_command_line({argv + 1, argv + argc});
         if (command_line.action == Action::ListCache || command_line.action == Action::PruneCache) {

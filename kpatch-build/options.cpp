@@ -42,7 +42,7 @@ po::options_description visible_options(Options &o) {
         ("oot-module-src", po::value(&o.oot_module_src)->value_name("DIR"), "... whose built source is DIR (make M=DIR)")
         ("sign-key", po::value(&o.sign_key)->value_name("KEY"), "sign NAME.ko with this private key (file or pkcs11: URI) ...")
         ("sign-cert", po::value(&o.sign_cert)->value_name("CERT"), "... and this X.509 certificate, using SRC/scripts/sign-file")
-        ("package", po::value(&o.package)->value_name("deb"), "also write the module as a package: kpatch-patch-REL-NAME_VERSION_ARCH.deb in the output directory, installing it for kpatch.service")
+        ("package", po::value(&o.packages)->composing()->value_name("deb|rpm"), "also write the module as a package (repeat for both): kpatch-patch-REL-NAME_VERSION_ARCH.deb or kpatch-patch-REL-NAME-VERSION-1.ARCH.rpm in the output directory, installing it for kpatch.service")
         ("package-version", po::value(&o.package_version)->value_name("VERSION"), "the package's version (default 1); raise it for each rebuild of the same patch")
         ("update-to", po::value(&o.update_to)->value_name("VERSION"), "without -s and without a patch: one cumulative module of every change between the release's source version and this newer linux-source version that can be applied live, with a report of the rest (REVIEW IT before production)")
         ("cache-list", "list the cached distribution kernels (prepared releases, downloaded packages) with their sizes")
@@ -83,11 +83,17 @@ void check_options(const po::variables_map &vm, Options &o) {
     if (o.oot_module.empty() != o.oot_module_src.empty())
         throw Error("--oot-module and --oot-module-src go together: the module's .ko and the "
                     "directory it was built from");
-    if (!o.package.empty() && o.package != "deb")
-        throw Error("--package {}: the package format is deb (.rpm is not made yet)", o.package);
-    if (vm.count("package-version") && o.package.empty())
+    for (const auto &format : o.packages)
+        if (format != "deb" && format != "rpm")
+            throw Error("--package {}: the package formats are deb and rpm", format);
+    std::vector<std::string> formats;
+    for (const auto &format : o.packages)
+        if (std::find(formats.begin(), formats.end(), format) == formats.end())
+            formats.push_back(format);
+    o.packages = formats;
+    if (vm.count("package-version") && o.packages.empty())
         throw Error("--package-version goes with --package");
-    if (!o.package.empty())
+    if (!o.packages.empty())
         packaging::validate_package_version(o.package_version);
     if (!o.oot_module.empty() && !o.oot_module.ends_with(".ko"))
         throw Error("--oot-module wants the module's .ko file, got '{}'", o.oot_module);

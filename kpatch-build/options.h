@@ -27,7 +27,7 @@ struct Options {
     std::string sign_key;                 // --sign-key: sign NAME.ko with this key ...
     std::string sign_cert;                // --sign-cert: ... and this X.509 certificate
     std::vector<std::string> cache_prune; // --cache-prune: releases, "unused" or "all"
-    std::string package;                  // --package: also write NAME.ko as this package format
+    std::vector<std::string> packages;    // --package (repeatable): deb, rpm; each once, in order
     std::string package_version = "1";    // --package-version
     // --update-to: without -s, one cumulative module of the source difference
     // between the release's own linux-source version and this newer one

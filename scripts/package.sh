@@ -7,7 +7,9 @@
 #      kpatch-build --help, kpatch version and a real kpatch-build run (the
 #      installed module template on the cached test kernel) work there;
 #      that run's patch package (kpatch-build --package deb) is lintian-clean,
-#      installs with dpkg there and replaces an older cumulative one.
+#      installs with dpkg there and replaces an older cumulative one; the
+#      second run's .rpm (--package rpm) has exactly our files and
+#      dependencies and installs into a scratch root with rpm --root.
 #
 # Usage: bash scripts/package.sh [--build-dir DIR]
 #   DIR (default build-package/) is a build tree of its own, configured with

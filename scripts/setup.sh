@@ -29,7 +29,8 @@ packages=(
 	gcc-arm-linux-gnueabihf libc6-dev-arm64-cross
 	# hardening: libFuzzer targets and the ASan+UBSan build (scripts/test-hardening.sh)
 	clang libclang-rt-14-dev
-	# packaging: .deb/.rpm, installed into a debootstrap root (scripts/package.sh)
+	# packaging: .deb/.rpm, installed into a debootstrap root (scripts/package.sh);
+	# rpm also has the rpmbuild that kpatch-build --package rpm runs
 	debootstrap lintian rpm dpkg-dev bash-completion
 )
 

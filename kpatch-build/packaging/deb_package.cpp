@@ -1,13 +1,12 @@
 #include "kpatch-build/packaging/deb_package.h"
 
+#include "kpatch-build/packaging/package_stage.h"
 #include "kpatch-build/util/command.h"
-#include "kpatch-build/util/text_file.h"
 #include "libkpp/error.h"
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <vector>
 
 namespace kpp::build::packaging {
@@ -17,42 +16,6 @@ namespace {
 
 fs::path doc_dir(const PatchPackage &package) {
     return fs::path("usr/share/doc") / package_name(package);
-}
-
-// Debian policy 10.9: files 0644, directories 0755, whatever the umask.
-void set_mode(const fs::path &path, fs::perms mode) {
-    fs::permissions(path, mode, fs::perm_options::replace);
-}
-
-constexpr fs::perms kFileMode =
-    fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read;
-constexpr fs::perms kDirMode =
-    kFileMode | fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec;
-
-void make_dirs(const fs::path &staging, const fs::path &relative) {
-    fs::path dir = staging;
-    for (const auto &part : relative) {
-        dir /= part;
-        fs::create_directory(dir);
-        set_mode(dir, kDirMode);
-    }
-}
-
-void write_file(const fs::path &path, const std::string &text) {
-    write_text_file_atomically(path, text);
-    set_mode(path, kFileMode);
-}
-
-// The package's files relative to `staging`, DEBIAN/ excluded, sorted.
-std::vector<fs::path> payload_files(const fs::path &staging) {
-    std::vector<fs::path> files;
-    for (const auto &entry : fs::recursive_directory_iterator(staging)) {
-        fs::path relative = entry.path().lexically_relative(staging);
-        if (entry.is_regular_file() && *relative.begin() != "DEBIAN")
-            files.push_back(relative);
-    }
-    std::sort(files.begin(), files.end());
-    return files;
 }
 
 uint64_t installed_size_kib(const fs::path &staging, const std::vector<fs::path> &files) {
@@ -141,26 +104,18 @@ std::string deb_copyright(const PatchPackage &package, std::time_t date) {
 
 void stage_deb_tree(const PatchPackage &package, const fs::path &module, const fs::path &staging,
                     std::time_t date, const fs::path &log) {
-    if (fs::exists(staging))
-        throw Error("{} already exists: cannot stage the package there", staging.string());
-    fs::create_directories(staging);
-    set_mode(staging, kDirMode);
-    const fs::path installed = module_install_path(package);
-    make_dirs(staging, installed.parent_path());
-    fs::copy_file(module, staging / installed);
-    set_mode(staging / installed, kFileMode);
-
-    make_dirs(staging, doc_dir(package));
-    write_file(staging / doc_dir(package) / "copyright", deb_copyright(package, date));
+    stage_module(package, module, staging);
+    make_package_dirs(staging, doc_dir(package));
+    write_package_file(staging / doc_dir(package) / "copyright", deb_copyright(package, date));
     const fs::path changelog = staging / doc_dir(package) / "changelog";
-    write_file(changelog, deb_changelog(package, date));
+    write_package_file(changelog, deb_changelog(package, date));
     run_logged({"gzip", "-9n", changelog.string()}, log); // Debian policy 12.7
 
-    make_dirs(staging, "DEBIAN");
-    auto files = payload_files(staging);
-    write_file(staging / "DEBIAN/control",
-               deb_control(package, installed_size_kib(staging, files)));
-    write_file(staging / "DEBIAN/md5sums", md5sums(staging, files));
+    make_package_dirs(staging, "DEBIAN");
+    auto files = payload_files(staging, "DEBIAN");
+    write_package_file(staging / "DEBIAN/control",
+                       deb_control(package, installed_size_kib(staging, files)));
+    write_package_file(staging / "DEBIAN/md5sums", md5sums(staging, files));
 }
 
 fs::path build_deb(const PatchPackage &package, const fs::path &module, const fs::path &output_dir,

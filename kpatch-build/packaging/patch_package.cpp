@@ -54,6 +54,16 @@ fs::path module_install_path(const PatchPackage &package) {
     return fs::path("var/lib/kpatch") / package.release / (package.module_name + ".ko");
 }
 
+namespace {
+
+[[noreturn]] void no_architecture(uint16_t elf_machine) {
+    throw Error("no package architecture for ELF machine {}: patch packages are made for "
+                "x86_64 and aarch64 modules",
+                elf_machine);
+}
+
+} // namespace
+
 std::string debian_architecture(uint16_t elf_machine) {
     switch (elf_machine) {
     case EM_X86_64:
@@ -61,9 +71,18 @@ std::string debian_architecture(uint16_t elf_machine) {
     case EM_AARCH64:
         return "arm64";
     default:
-        throw Error("no package architecture for ELF machine {}: patch packages are made for "
-                    "x86_64 and aarch64 modules",
-                    elf_machine);
+        no_architecture(elf_machine);
+    }
+}
+
+std::string rpm_architecture(uint16_t elf_machine) {
+    switch (elf_machine) {
+    case EM_X86_64:
+        return "x86_64";
+    case EM_AARCH64:
+        return "aarch64";
+    default:
+        no_architecture(elf_machine);
     }
 }
 

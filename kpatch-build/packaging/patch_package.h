@@ -17,7 +17,7 @@ struct PatchPackage {
     std::string release;      // the kernel release, 6.1.0-57-cloud-amd64
     std::string module_name;  // the module without .ko, livepatch_meminfo
     std::string version;      // the package version, 1 or 2.1
-    std::string architecture; // as Debian spells it: amd64, arm64
+    std::string architecture; // as the format spells it: amd64/arm64 (.deb), x86_64/aarch64 (.rpm)
     std::string maintainer;   // "Name <address>"
 };
 
@@ -43,6 +43,9 @@ std::filesystem::path module_install_path(const PatchPackage &package);
 // Debian's name for an ELF machine (EM_*); throws kpp::Error for a machine
 // kpatch++ does not build for.
 std::string debian_architecture(uint16_t elf_machine);
+
+// RPM's name for an ELF machine (x86_64, aarch64), as debian_architecture().
+std::string rpm_architecture(uint16_t elf_machine);
 
 // The ELF machine of a module file; throws kpp::Error naming a file that is
 // not a 64-bit little-endian ELF object.

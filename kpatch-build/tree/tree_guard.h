@@ -8,53 +8,66 @@
 // the directories made for them) that did not exist. The destructor restores,
 // so success, an exception and an interrupt (which is turned into an
 // exception) all end with the tree unchanged.
+//
+// A run killed outright never gets to restore: for that, protect() records
+// every file in an on-disk journal before returning (tree_journal.h), and
+// the next run that locks the tree (TreeLock) replays what a dead run left
+// with replay_tree_journals().
 #pragma once
 
+#include "kpatch-build/tree/tree_journal.h"
+
 #include <filesystem>
+#include <optional>
+#include <set>
 #include <string>
-#include <sys/stat.h>
 #include <vector>
 
 namespace kpp::build {
 
 class TreeGuard {
   public:
-    TreeGuard(std::filesystem::path root, std::filesystem::path backup_dir);
+    TreeGuard(std::filesystem::path root, std::filesystem::path backup_dir,
+              std::filesystem::path journals_dir = default_journals_dir());
     ~TreeGuard();
     TreeGuard(const TreeGuard &) = delete;
     TreeGuard &operator=(const TreeGuard &) = delete;
 
     // `relative` is relative to the root. Protecting a file twice keeps the
-    // first copy: that one is the original.
+    // first copy: that one is the original. On return the backups and the
+    // journal lines are on disk.
     void protect(const std::filesystem::path &relative);
     void protect_all(const std::vector<std::string> &relative_paths);
 
     // Idempotent. Returns the problems it could not fix (also logged), empty
-    // when the tree is back as it was.
+    // when the tree is back as it was; then the journal is removed too.
     std::vector<std::string> restore();
 
     size_t protected_count() const { return entries_.size(); }
 
   private:
-    struct Entry {
-        std::filesystem::path relative;
-        bool existed = false;
-        struct timespec atime {};
-        struct timespec mtime {};
-        std::filesystem::path created_dir; // the first directory that did not exist, if any
-    };
-
-    std::filesystem::path backup_path(const Entry &entry) const;
-    std::vector<std::string> kbuild_temporaries() const;
-    void remove_new_kbuild_temporaries() const;
-    void restore_entry(const Entry &entry) const;
+    std::optional<JournalEntry> describe_and_back_up(const std::filesystem::path &relative);
+    void record(const std::vector<JournalEntry> &entries);
 
     std::filesystem::path root_;
     std::filesystem::path backup_dir_;
-    std::vector<Entry> entries_;
-    std::vector<std::filesystem::path> known_; // for protect()'s duplicate check
+    std::filesystem::path journals_dir_;
+    std::optional<TreeJournal> journal_; // while something is protected and not restored
+    std::vector<JournalEntry> entries_;
+    std::set<std::filesystem::path> known_;    // for protect()'s duplicate check
     std::vector<std::string> old_temporaries_; // kbuild .tmp_* entries that were there before
     bool restored_ = false;
 };
+
+// Puts the tree at `root` back as the journals of dead runs describe it
+// (newest journal first, each newest entry first, so the oldest backup of a
+// file wins), first SIGKILLing the dead runs' commands still running, and
+// removes the journals. Logs one warning line saying so. A journal of a tree
+// that is no longer at `root` (removed and made anew) is dropped with a
+// warning. Throws kpp::Error naming the tree, the journal and what to do when
+// a backup is missing, before touching anything. Returns how many files were
+// restored. The caller holds the tree's lock: TreeLock calls it.
+size_t replay_tree_journals(const std::filesystem::path &root,
+                            const std::filesystem::path &journals_dir = default_journals_dir());
 
 } // namespace kpp::build

@@ -1,5 +1,6 @@
 #include "kpatch-build/tree/tree_lock.h"
 
+#include "kpatch-build/tree/tree_guard.h"
 #include "kpatch-build/util/interrupt.h"
 #include "libkpp/error.h"
 #include "libkpp/log.h"
@@ -13,7 +14,8 @@
 
 namespace kpp::build {
 
-TreeLock::TreeLock(const std::filesystem::path &tree, std::chrono::milliseconds timeout) {
+TreeLock::TreeLock(const std::filesystem::path &tree, std::chrono::milliseconds timeout,
+                   const std::filesystem::path &journals_dir) {
     fd_ = ::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd_ < 0)
         throw Error("cannot open {} to lock it: {}", tree.string(), std::strerror(errno));
@@ -39,6 +41,12 @@ TreeLock::TreeLock(const std::filesystem::path &tree, std::chrono::milliseconds 
             throw;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    try {
+        replay_tree_journals(tree, journals_dir);
+    } catch (...) {
+        ::close(fd_);
+        throw;
     }
 }
 

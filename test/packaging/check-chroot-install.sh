@@ -17,6 +17,10 @@
 #     linux-image-REL, installs with dpkg once a stand-in for that package is
 #     there, `kpatch list` shows it installed for REL, and apt installing
 #     the second removes it (Provides/Conflicts/Replaces kpatch-patch-REL).
+#   - the second run also writes the .rpm (--package rpm, rpmbuild from the
+#     root's rpm package): its file list, requires and provides are exactly
+#     ours, `rpm --root DIR --nodeps -i` installs the module byte for byte,
+#     and `kpatch list` with KPATCH_PREFIX=DIR shows it for its release.
 #
 # The debootstrapped root is cached as a tarball in
 # ${KPP_CACHE_DIR:-~/.cache/kpatchpp}/debootstrap/ and unpacked fresh on every
@@ -35,8 +39,8 @@ cache=${KPP_CACHE_DIR:-$HOME/.cache/kpatchpp}/debootstrap
 base=$cache/$suite-minbase-amd64.tar
 archives=$cache/apt-archives
 # What kbuild needs to rebuild objects of the test kernel, beyond the
-# package's own dependencies (make, gcc, binutils, patch).
-kbuild_packages=(bc flex bison libelf-dev libssl-dev)
+# package's own dependencies (make, gcc, binutils, patch); and rpmbuild.
+kbuild_packages=(bc flex bison libelf-dev libssl-dev rpm)
 
 start=$SECONDS
 step() { printf '  [%4ds] %s\n' $((SECONDS - start)) "$*"; }
@@ -98,6 +102,14 @@ check() { # check NAME EXPECTED-SUBSTRING OUTPUT
 		echo "  PASS $1"
 	else
 		echo "  FAIL $1: expected '$2' in: $(printf '%s' "$3" | head -5)"
+		fail=1
+	fi
+}
+check_exact() { # check_exact NAME EXPECTED OUTPUT
+	if [[ $3 == "$2" ]]; then
+		echo "  PASS $1"
+	else
+		echo "  FAIL $1: expected '$2', got: $(printf '%s' "$3" | head -5)"
 		fail=1
 	fi
 }
@@ -177,6 +189,38 @@ Installed patch modules:
 	check patch-deb-v1-gone "absent" "$([[ $out == *"/livepatch_pkg.ko"* || -e $root/var/lib/kpatch/$release/livepatch_pkg.ko ]] && echo present || echo absent)"
 }
 
+# The second run's .rpm (see the top of this file).
+check_patch_rpm() {
+	local release rpm slot kernel out
+	release=$(cat "$tree/include/config/kernel.release")
+	slot=kpatch-patch-$release
+	rpm=/tmp/out2/$slot-livepatch-pkg-v2-2-1.$(uname -m).rpm
+	# An RPM version holds one '-' at most (rpm_package.h).
+	if [[ $release == *-*-* ]]; then kernel=kernel-$release; else
+		kernel="(kernel-uname-r = $release or kernel-$release)"; fi
+	check_exact patch-rpm-built "$rpm" "$(ls "$root/tmp/out2"/*.rpm 2>&1 | sed "s|^$root||")"
+	check_exact patch-rpm-files "/var/lib/kpatch/$release
+/var/lib/kpatch/$release/livepatch_pkg_v2.ko" "$(rpm -qpl "$root$rpm" 2>&1)"
+	check_exact patch-rpm-requires "$kernel
+kpatchpp" "$(rpm -qp --requires "$root$rpm" 2>&1 | grep -v '^rpmlib(')"
+	check_exact patch-rpm-provides "$slot = 2-1
+$slot-livepatch-pkg-v2 = 2-1
+$slot-livepatch-pkg-v2($(uname -m | tr _ -)) = 2-1" "$(rpm -qp --provides "$root$rpm" 2>&1)"
+	check_exact patch-rpm-conflicts "$slot" "$(rpm -qp --conflicts "$root$rpm" 2>&1)"
+	mkdir -p "$root/tmp/rpm-root"
+	out=$(in_root rpm --root /tmp/rpm-root --nodeps -i "$rpm" 2>&1) && rc=0 || rc=$?
+	check patch-rpm-install "rc=0" "rc=$rc $out"
+	cmp -s "$root/tmp/out2/livepatch_pkg_v2.ko" "$root/tmp/rpm-root/var/lib/kpatch/$release/livepatch_pkg_v2.ko" &&
+		out=same || out=differs
+	check_exact patch-rpm-module-bytes same "$out"
+	out=$(in_root env KPATCH_PREFIX=/tmp/rpm-root kpatch list 2>&1 || true)
+	printf '%s\n' "$out" | sed 's/^/    /'
+	check patch-rpm-listed "
+Installed patch modules:
+  $release:
+    livepatch_pkg_v2 (/tmp/rpm-root/var/lib/kpatch/$release/livepatch_pkg_v2.ko)" "$out"
+}
+
 # A real build with the installed tools (see the top of this file).
 tree=$("$top/test/integration/build-test-kernel.sh" --print-dir)
 tree=$(realpath "$tree")
@@ -201,7 +245,7 @@ packager=(env DEBFULLNAME="kpatch++ tests" DEBEMAIL=tests@example.org)
 in_root "${packager[@]}" kpatch-build -s "$tree" -n livepatch_pkg -o /tmp/out --package deb \
 	/tmp/fix.patch >"$root/tmp/build.out" 2>&1 && rc=0 || rc=$?
 # A newer cumulative patch for the same kernel: another name, version 2.
-in_root "${packager[@]}" kpatch-build -s "$tree" -n livepatch_pkg_v2 -o /tmp/out2 --package deb \
+in_root "${packager[@]}" kpatch-build -s "$tree" -n livepatch_pkg_v2 -o /tmp/out2 --package deb --package rpm \
 	--package-version 2 /tmp/fix.patch >"$root/tmp/build2.out" 2>&1 && rc2=0 || rc2=$?
 umount "$root$tree"
 unset 'mounts[-1]'
@@ -213,6 +257,7 @@ info=$(in_root kpatch info /tmp/out/livepatch_pkg.ko 2>&1 || true)
 check module-livepatch "livepatch:   yes" "$info"
 check module-function "vmlinux:meminfo_proc_show," "$info"
 check_patch_packages
+check_patch_rpm
 
 [ $fail -eq 0 ] || die "checks failed in the debootstrap root"
 step "all checks passed in the root"

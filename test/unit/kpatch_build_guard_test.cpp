@@ -34,7 +34,7 @@ TEST(KpatchBuildGuard, RestoresContentMtimeAndRemovesNewFilesAfterException) {
     set_old_mtime(tree / "fs/proc/meminfo.c", 1'600'000'000, 123'456'789);
     set_old_mtime(tree / "fs/proc/meminfo.o", 1'600'000'100, 5);
     try {
-        TreeGuard guard(tree.root(), work / "backup");
+        TreeGuard guard(tree.root(), work / "backup", work / "journals");
         guard.protect_all({"fs/proc/meminfo.c", "fs/proc/meminfo.o", "fs/proc/.meminfo.o.d",
                            "fs/new/dir/created.c"});
         tree.write("fs/proc/meminfo.c", "patched source\n");
@@ -59,7 +59,7 @@ TEST(KpatchBuildGuard, RemovesKbuildProbeDirectoriesLeftByAStoppedMake) {
     TempTree tree, work;
     tree.write(".tmp_old/keep", "was there before: not ours");
     {
-        TreeGuard guard(tree.root(), work / "backup");
+        TreeGuard guard(tree.root(), work / "backup", work / "journals");
         tree.write(".tmp_652/tmp.o", "left by an interrupted cc-option probe");
     }
     EXPECT_FALSE(fs::exists(tree / ".tmp_652"));
@@ -69,7 +69,7 @@ TEST(KpatchBuildGuard, RemovesKbuildProbeDirectoriesLeftByAStoppedMake) {
 TEST(KpatchBuildGuard, FirstProtectWinsAndRestoreIsIdempotent) {
     TempTree tree, work;
     tree.write("a.c", "v1");
-    TreeGuard guard(tree.root(), work / "backup");
+    TreeGuard guard(tree.root(), work / "backup", work / "journals");
     guard.protect("a.c");
     tree.write("a.c", "v2");
     guard.protect("a.c"); // must not overwrite the backup of v1
@@ -82,7 +82,7 @@ TEST(KpatchBuildGuard, FirstProtectWinsAndRestoreIsIdempotent) {
 
 TEST(KpatchBuildGuard, RefusesPathsOutsideTheTree) {
     TempTree tree, work;
-    TreeGuard guard(tree.root(), work / "backup");
+    TreeGuard guard(tree.root(), work / "backup", work / "journals");
     EXPECT_THROW(guard.protect("../etc/passwd"), kpp::Error);
     EXPECT_THROW(guard.protect("/etc/passwd"), kpp::Error);
 }

@@ -4,16 +4,20 @@
 #include "kpatch-build/packaging/deb_package.h"
 #include "kpatch-build/packaging/package_stage.h"
 #include "kpatch-build/packaging/patch_package.h"
+#include "kpatch-build/packaging/rpm_package.h"
 #include "kpatch-build/util/command.h"
 #include "kpatch_build_test_util.h"
 #include "libkpp/error.h"
 
 #include <elf.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 using namespace kpp::build;
 using namespace kpp::build::packaging;
@@ -249,7 +253,12 @@ TEST(PackageStage, ReleaseOfABuiltTree) {
 
 TEST(PackageOptions, FormatAndVersion) {
     auto options = parse_command_line({"--package", "deb", "fix.patch"}).options;
-    EXPECT_EQ(options.package, "deb");
+    EXPECT_EQ(options.packages, std::vector<std::string>{"deb"});
+    options = parse_command_line(
+                  {"--package", "rpm", "--package", "deb", "--package", "rpm", "fix.patch"})
+                  .options;
+    EXPECT_EQ(options.packages, (std::vector<std::string>{"rpm", "deb"})) << "each format once";
+    EXPECT_EQ(options.patches, std::vector<std::string>{"fix.patch"});
     EXPECT_EQ(options.package_version, "1");
     options =
         parse_command_line({"--package", "deb", "--package-version", "3.1", "fix.patch"}).options;
@@ -258,4 +267,220 @@ TEST(PackageOptions, FormatAndVersion) {
     EXPECT_THROW(parse_command_line({"--package-version", "2", "fix.patch"}), kpp::Error);
     EXPECT_THROW(parse_command_line({"--package", "deb", "--package-version", "2-1", "fix.patch"}),
                  kpp::Error);
+}
+
+TEST(PackageStage, MissingPackagingToolIsOneLine) {
+    const char *path = std::getenv("PATH");
+    const std::string saved = path ? path : "";
+    setenv("PATH", "/nonexistent", 1);
+    std::string error = test::error_of([] {
+        require_package_tools(std::vector<std::string>{"deb", "rpm"});
+    });
+    std::string rpm_error = test::error_of([] { require_package_tools({"rpm"}); });
+    setenv("PATH", saved.c_str(), 1);
+    EXPECT_EQ(error, "--package deb needs dpkg-deb, which is not installed (package dpkg)");
+    EXPECT_EQ(rpm_error, "--package rpm needs rpmbuild, which is not installed (Debian: apt "
+                         "install rpm; Fedora/RHEL: dnf install rpm-build)");
+    EXPECT_EQ(test::error_of([] {
+                  require_package_tools({"deb", "rpm"});
+              }),
+              "")
+        << "both are installed here (scripts/setup.sh)";
+}
+
+namespace {
+
+PatchPackage meminfo_rpm_package() {
+    PatchPackage package = meminfo_package();
+    package.architecture = "x86_64";
+    return package;
+}
+
+// The lines of `text` that are not rpmlib() features: those depend on the
+// rpm version and the payload, ours do not.
+std::string without_rpmlib(const std::string &text) {
+    std::string kept, line;
+    std::istringstream in(text);
+    while (std::getline(in, line))
+        if (!line.starts_with("rpmlib("))
+            kept += line + "\n";
+    return kept;
+}
+
+std::string rpm_query(const fs::path &rpm, const std::vector<std::string> &what) {
+    std::vector<std::string> argv = {"rpm", "-qp"};
+    argv.insert(argv.end(), what.begin(), what.end());
+    argv.push_back(rpm.string());
+    return capture_output(argv);
+}
+
+std::string read_bytes(const fs::path &path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Runs argv; its exit status and output.
+std::pair<int, std::string> run(const std::vector<std::string> &argv) {
+    std::string output;
+    int status = run_capturing(argv, output);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+} // namespace
+
+TEST(RpmPackage, KernelRequirement) {
+    // RHEL's and kbuild's releases are RPM versions: either provider fits.
+    EXPECT_EQ(rpm_kernel_requirement("5.14.0-70.13.1.el9_0.x86_64"),
+              "(kernel-uname-r = 5.14.0-70.13.1.el9_0.x86_64 or "
+              "kernel-5.14.0-70.13.1.el9_0.x86_64)");
+    EXPECT_EQ(rpm_kernel_requirement("6.1.192"), "(kernel-uname-r = 6.1.192 or kernel-6.1.192)");
+    // Debian's are not (two '-'): the package name carries it.
+    EXPECT_EQ(rpm_kernel_requirement("6.1.0-57-cloud-amd64"), "kernel-6.1.0-57-cloud-amd64");
+    EXPECT_EQ(rpm_kernel_requirement("1:2.3"), "kernel-1:2.3");
+}
+
+TEST(RpmPackage, SpecFile) {
+    EXPECT_EQ(rpm_file_name(meminfo_rpm_package()),
+              "kpatch-patch-6.1.0-57-cloud-amd64-livepatch-meminfo-2-1.x86_64.rpm");
+    PatchPackage package = meminfo_rpm_package();
+    package.maintainer = "Patch 100% Author <author@example.org>";
+    EXPECT_EQ(
+        rpm_spec(package, "/w/payload", kNewYear2026),
+        "Name: kpatch-patch-6.1.0-57-cloud-amd64-livepatch-meminfo\n"
+        "Version: 2\n"
+        "Release: 1\n"
+        "Summary: live patch livepatch_meminfo for Linux 6.1.0-57-cloud-amd64\n"
+        "License: GPL-2.0-only\n"
+        "Requires: kpatchpp\n"
+        "Requires: kernel-6.1.0-57-cloud-amd64\n"
+        "Provides: kpatch-patch-6.1.0-57-cloud-amd64 = 2-1\n"
+        "Conflicts: kpatch-patch-6.1.0-57-cloud-amd64\n"
+        "\n"
+        "%description\n"
+        "The live patch module livepatch_meminfo.ko, built by kpatch-build (kpatch++) for\n"
+        "Linux 6.1.0-57-cloud-amd64. It is installed in /var/lib/kpatch/6.1.0-57-cloud-amd64/,\n"
+        "where kpatch.service loads it at boot when that kernel runs.\n"
+        "To load it now: kpatch load livepatch_meminfo\n"
+        "\n"
+        "Every patch package for this kernel provides and conflicts with\n"
+        "kpatch-patch-6.1.0-57-cloud-amd64: one patch per kernel at a time.\n"
+        "\n"
+        "%install\n"
+        "cp -a '/w/payload/.' %{buildroot}/\n"
+        "\n"
+        "%files\n"
+        "%defattr(-,root,root,-)\n"
+        "%dir /var/lib/kpatch/6.1.0-57-cloud-amd64\n"
+        "/var/lib/kpatch/6.1.0-57-cloud-amd64/livepatch_meminfo.ko\n"
+        "\n"
+        "%changelog\n"
+        "* Thu Jan 01 2026 Patch 100%% Author <author@example.org> - 2-1\n"
+        "- Live patch built by kpatch-build: livepatch_meminfo.ko for Linux "
+        "6.1.0-57-cloud-amd64.\n");
+}
+
+TEST(RpmPackage, RpmbuildBuildsThePackage) {
+    test::TempTree tree;
+    tree.write("livepatch_meminfo.ko", fake_module(EM_X86_64));
+    fs::create_directories(tree / "out");
+    fs::path rpm = build_rpm(meminfo_rpm_package(), tree / "livepatch_meminfo.ko", tree / "out",
+                             tree.root(), kNewYear2026, tree / "log");
+    EXPECT_EQ(rpm, tree / "out/kpatch-patch-6.1.0-57-cloud-amd64-livepatch-meminfo-2-1.x86_64.rpm");
+    EXPECT_EQ(rpm_query(rpm, {"--qf", "%{NAME} %{VERSION} %{RELEASE} %{ARCH}\n"}),
+              "kpatch-patch-6.1.0-57-cloud-amd64-livepatch-meminfo 2 1 x86_64\n");
+    EXPECT_EQ(rpm_query(rpm, {"-l"}),
+              "/var/lib/kpatch/6.1.0-57-cloud-amd64\n"
+              "/var/lib/kpatch/6.1.0-57-cloud-amd64/livepatch_meminfo.ko\n");
+    EXPECT_EQ(rpm_query(rpm, {"--qf", "[%{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} "
+                                      "%{FILESIZES} %{FILENAMES}\n]"}),
+              "drwxr-xr-x root:root 0 /var/lib/kpatch/6.1.0-57-cloud-amd64\n"
+              "-rw-r--r-- root:root 3064 "
+              "/var/lib/kpatch/6.1.0-57-cloud-amd64/livepatch_meminfo.ko\n");
+    EXPECT_EQ(without_rpmlib(rpm_query(rpm, {"--requires"})), "kernel-6.1.0-57-cloud-amd64\n"
+                                                              "kpatchpp\n");
+    EXPECT_EQ(rpm_query(rpm, {"--provides"}),
+              "kpatch-patch-6.1.0-57-cloud-amd64 = 2-1\n"
+              "kpatch-patch-6.1.0-57-cloud-amd64-livepatch-meminfo = 2-1\n"
+              "kpatch-patch-6.1.0-57-cloud-amd64-livepatch-meminfo(x86-64) = 2-1\n");
+    EXPECT_EQ(rpm_query(rpm, {"--conflicts"}), "kpatch-patch-6.1.0-57-cloud-amd64\n");
+    // The module goes in byte for byte (no strip: a signature would break).
+    fs::create_directories(tree / "extract");
+    EXPECT_EQ(capture_output({"sh", "-c",
+                              "cd '" + (tree / "extract").string() + "' && rpm2cpio '" +
+                                  rpm.string() + "' | cpio -id --quiet && echo done"}),
+              "done\n");
+    EXPECT_EQ(tree.read("extract/var/lib/kpatch/6.1.0-57-cloud-amd64/livepatch_meminfo.ko"),
+              fake_module(EM_X86_64));
+}
+
+// As the .deb test does in its debootstrap root: the patch installs into a
+// root where its exact kernel is, `kpatch list` shows it for its release, a
+// newer version upgrades it, and another patch for the release conflicts.
+TEST(RpmPackage, InstallsIntoAScratchRootWithItsKernel) {
+    test::TempTree tree;
+    // A release RPM can compare (kbuild's, RHEL's): the rich dependency.
+    const std::string release = "6.1.192-kpp";
+    tree.write("livepatch_meminfo.ko", fake_module(EM_X86_64));
+    fs::create_directories(tree / "out");
+    PatchPackage package = meminfo_rpm_package();
+    package.release = release;
+    const fs::path rpm = build_rpm(package, tree / "livepatch_meminfo.ko", tree / "out",
+                                   tree / "v2", kNewYear2026, tree / "log");
+    package.version = "3";
+    const fs::path newer = build_rpm(package, tree / "livepatch_meminfo.ko", tree / "out",
+                                     tree / "v3", kNewYear2026, tree / "log");
+    package.module_name = "livepatch_other";
+    const fs::path other = build_rpm(package, tree / "livepatch_meminfo.ko", tree / "out",
+                                     tree / "other", kNewYear2026, tree / "log");
+    // Stand-ins for the kernel package (as RHEL's kernel-core provides
+    // kernel-uname-r) and for kpatchpp.
+    tree.write("stub/stub.spec", "Name: kernel-core\nVersion: 6.1\nRelease: 1\n"
+                                 "Summary: stand-in\nLicense: GPL-2.0-only\nBuildArch: noarch\n"
+                                 "Provides: kernel-uname-r = " +
+                                     release +
+                                     "\nProvides: kpatchpp\n%description\nstand-in\n"
+                                     "%files\n");
+    capture_output({"rpmbuild", "-bb", "--define", "_topdir " + (tree / "stub").string(),
+                    "--define", "_rpmdir " + (tree / "stub").string(), "--define",
+                    "_build_name_fmt stub.rpm", (tree / "stub/stub.spec").string()});
+    const std::string root = (tree / "root").string();
+    fs::create_directories(root);
+    auto rpm_in_root = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {"rpm", "--root", root});
+        return run(args);
+    };
+    const std::string name = "kpatch-patch-6.1.192-kpp-livepatch-meminfo";
+
+    auto [status, output] = rpm_in_root({"-i", rpm.string()});
+    EXPECT_EQ(status, 1) << output;
+    EXPECT_NE(output.find("(kernel-uname-r = 6.1.192-kpp or kernel-6.1.192-kpp) is needed by "
+                          "kpatch-patch-6.1.192-kpp-livepatch-meminfo-2-1"),
+              std::string::npos)
+        << output;
+    ASSERT_EQ(rpm_in_root({"-i", (tree / "stub/stub.rpm").string()}).first, 0);
+    std::tie(status, output) = rpm_in_root({"-i", rpm.string()});
+    ASSERT_EQ(status, 0) << output;
+    const fs::path module = fs::path(root) / "var/lib/kpatch" / release / "livepatch_meminfo.ko";
+    EXPECT_EQ(read_bytes(module), fake_module(EM_X86_64));
+    EXPECT_EQ(mode_of(module), fs::perms(0644));
+    const std::string list =
+        capture_output({"env", "KPATCH_PREFIX=" + root, KPP_KPATCH_BIN, "list"});
+    EXPECT_NE(list.find("\nInstalled patch modules:\n  " + release + ":\n    livepatch_meminfo (" +
+                        module.string() + ")\n"),
+              std::string::npos)
+        << list;
+
+    std::tie(status, output) = rpm_in_root({"-i", other.string()});
+    EXPECT_EQ(status, 1) << output;
+    EXPECT_NE(output.find("kpatch-patch-6.1.192-kpp conflicts with (installed) "
+                          "kpatch-patch-6.1.192-kpp-livepatch-meminfo-2-1"),
+              std::string::npos)
+        << output;
+    std::tie(status, output) = rpm_in_root({"-U", newer.string()});
+    EXPECT_EQ(status, 0) << output;
+    EXPECT_EQ(rpm_in_root({"-q", "--qf", "%{VERSION}\n", name}).second, "3\n") << "2 is gone";
+    std::tie(status, output) = rpm_in_root({"-e", name});
+    EXPECT_EQ(status, 0) << output;
+    EXPECT_FALSE(fs::exists(fs::path(root) / "var/lib/kpatch" / release))
+        << "the package owns its release directory";
 }
