@@ -98,6 +98,7 @@ build_module() {
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	cp "$repo/kmod/patch/Kbuild" "$repo/kmod/patch/kpatchpp-template.c" \
+		"$repo/kmod/patch/kpatchpp-module-relocs.c" "$repo/kmod/patch/kpatchpp-module-relocs.h" \
 		"$repo/kmod/patch/kpatchpp-macros.h" "$dir/"
 	cp "$workdir/gen/output.o" "$dir/"
 	step "building $name.ko" "$workdir/module-build.log" \
