@@ -219,6 +219,21 @@ TEST_F(Diff, RefusesChangedInitFunction) {
         {"init"}, RefusalKind::InitCode);
 }
 
+// A module runs its init code when it is loaded, not at boot: the reason
+// says so instead of "already run in the running kernel".
+TEST_F(Diff, RefusesChangedModuleInitFunctionSayingWhenItRuns) {
+    parent = "foomod";
+    expect_refusal(
+        [&] {
+            diff("__attribute__((section(\".init.text\"))) int setup(int a) { return a + 1; }\n"
+                 "int keep(int a) { return a; }\n",
+                 "__attribute__((section(\".init.text\"))) int setup(int a) { return a + 2; }\n"
+                 "int keep(int a) { return a; }\n");
+        },
+        {"setup", "foomod runs its init code when the module is loaded", "frees it"},
+        RefusalKind::InitCode);
+}
+
 TEST_F(Diff, RefusesChangedFunctionWithoutFtraceHook) {
     expect_refusal(
         [&] {
