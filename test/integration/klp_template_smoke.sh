@@ -140,6 +140,7 @@ EOF
 	step "building the converter" "$workdir/converter-build.log" \
 		g++ -std=c++20 -O1 -I"$repo" -o "$dir/klp-convert" "$dir/main.cpp" \
 		"$repo/kpatch-build/module/klp_convert.cpp" "$repo/libkpp/log.cpp" "$repo/libkpp/klp_sections.cpp" \
+		"$repo/libkpp/module_name.cpp" \
 		"$repo"/libkpp/elf/*.cpp $(pkg-config --cflags --libs libelf) -lfmt
 	echo "$dir/klp-convert"
 }
