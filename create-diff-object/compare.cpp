@@ -96,14 +96,30 @@ std::string because_of_inlining(Context &ctx, const Section &sec) {
     return why.empty() ? std::string() : " (it changed because " + why + ")";
 }
 
+// vmlinux ran its init code at boot. A module runs its own while it loads
+// (already, if it is loaded now) and frees it right after, while the
+// livepatch core would keep redirecting the freed function for as long as
+// the patch is enabled: a module's __init functions cannot be patched
+// either, and the reason says when they run.
 void refuse_init_change(Context &ctx, const Section &sec) {
     if (std::string why = init_change_from_inlining(ctx, sec); !why.empty()) {
-        log::warn("{}: {} changed only because {}, which the patch replaces; init code "
-                  "has already run, so it is left as it is",
-                  ctx.object_name, describe(sec), why);
+        log::warn("{}: {} changed only because {}, which the patch replaces; {}, so it is "
+                  "left as it is",
+                  ctx.object_name, describe(sec), why,
+                  parent_is_module(ctx)
+                      ? ctx.options.parent_name + "'s init code keeps its inlined copy, which "
+                                                  "runs only while the module loads"
+                      : std::string("init code has already run"));
         ctx.init_changed_by_inlining.push_back(why);
         return;
     }
+    if (parent_is_module(ctx))
+        throw Refusal(RefusalKind::InitCode,
+                      "{}: {} changed; {} runs its init code when the module is loaded (if it "
+                      "is loaded now, that has happened) and frees it right after, so a live "
+                      "patch, which keeps the functions it replaces redirected for as long as "
+                      "it is enabled, cannot replace it; make the change outside __init code",
+                      ctx.object_name, describe(sec), ctx.options.parent_name);
     throw Refusal(RefusalKind::InitCode,
                   "{}: {} changed, but init code has already run in the running kernel; "
                   "make the change outside __init code",

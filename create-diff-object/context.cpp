@@ -52,7 +52,8 @@ const std::string &running_name(const Symbol &in) {
 } // namespace
 
 bool linked_by_name(const Context &ctx, const Symbol &in, bool read_at_load) {
-    if (in.sec && in.is_local())
+    // The running kernel's binding: the patch may have changed it.
+    if (in.sec && (in.twin ? in.twin->is_local() : in.is_local()))
         return false;
     const std::string &name = running_name(in);
     if (ctx.exported->empty())

@@ -34,9 +34,12 @@ SymbolIndex index_by(const Object &obj, bool stable) {
     return index;
 }
 
+bool same_kind_any_binding(const Symbol &a, const Symbol &b) {
+    return a.type == b.type && (a.sec == nullptr) == (b.sec == nullptr);
+}
+
 bool same_kind(const Symbol &a, const Symbol &b) {
-    return a.type == b.type && a.is_local() == b.is_local() &&
-           (a.sec == nullptr) == (b.sec == nullptr);
+    return same_kind_any_binding(a, b) && a.is_local() == b.is_local();
 }
 
 // The functions that refer to each symbol, by their stable names: how two
@@ -94,6 +97,31 @@ std::vector<Symbol *> same_contents_first(const Symbol &sym, const std::vector<S
     return ordered;
 }
 
+// A function or variable the patch made static, or no longer static, is
+// still the one the running kernel has under that name: paired with the
+// one defined symbol of that name left, the kernel's copy is the one
+// replaced or referred to (its binding, not the patched one, says how the
+// kernel knows it), instead of a "new" copy beside a running one that
+// keeps its callers and the pointers to it.
+void correlate_binding_changes(const SymbolIndex &orig_by_name, Object &patched) {
+    for (const auto &owned : patched.symbols) {
+        Symbol *sym = owned.get();
+        if (!correlatable(*sym) || is_numbered_static(*sym) || !sym->sec)
+            continue;
+        auto it = orig_by_name.find(sym->name);
+        if (it == orig_by_name.end())
+            continue;
+        std::vector<Symbol *> fits;
+        std::copy_if(
+            it->second.begin(), it->second.end(), std::back_inserter(fits),
+            [&](const Symbol *cand) { return !cand->twin && same_kind_any_binding(*cand, *sym); });
+        if (fits.size() == 1) {
+            log::debug("correlated {} across a change of binding", sym->name);
+            pair(sym, fits[0]);
+        }
+    }
+}
+
 void correlate_symbols(Context &ctx) {
     // Same name first: most symbols keep theirs.
     SymbolIndex orig_by_name = index_by(*ctx.orig, false);
@@ -111,6 +139,7 @@ void correlate_symbols(Context &ctx) {
             }
         }
     }
+    correlate_binding_changes(orig_by_name, *ctx.patched);
     // Then GCC-renumbered names, told apart by the functions using them.
     SymbolIndex orig_by_stable = index_by(*ctx.orig, true);
     SymbolIndex patched_by_stable = index_by(*ctx.patched, true);

@@ -196,7 +196,7 @@ class OutputBuilder {
                         "error; please report with the objects)",
                         ctx_.object_name, user, in.name);
         const std::string &name = in.twin->name; // GCC may have renumbered it
-        if (in.is_local()) {
+        if (in.twin->is_local()) {               // the running kernel's binding
             auto pos = ctx_.kernel->find(name, true, groups_.of(in.twin));
             if (!pos)
                 throw Refusal(RefusalKind::MissingSymbol,
@@ -228,7 +228,7 @@ class OutputBuilder {
         if (from.is_text() && ctx_.arch.is_branch(from, rel))
             return;
         const Symbol &old = in.twin ? *in.twin : in;
-        bool local = in.sec && in.is_local() && in.twin;
+        bool local = in.sec && in.twin && in.twin->is_local();
         auto pos = ctx_.kernel->find(old.name, local, local ? groups_.of(in.twin) : 0);
         if (!pos || !pos->endbr_sealed)
             return;

@@ -22,6 +22,7 @@
 #include <linux/string.h>
 
 #include "kpatchpp-macros.h"
+#include "kpatchpp-module-relocs.h"
 
 #ifdef KPP_NO_REPLACE
 #define KPP_REPLACE false
@@ -52,6 +53,18 @@ static const char * const kpp_cb_names[KPP_CB_NR] = {
 static struct klp_patch *kpp_patch;
 static struct klp_object *kpp_objs;
 static struct klp_func *kpp_funcs;
+
+/*
+ * The patch author's pre_patch and post_unpatch callbacks of each module
+ * object (indexed like kpp_objs), which kpp_module_pre_patch and
+ * kpp_module_post_unpatch call in their place.
+ */
+struct kpp_author_callbacks {
+	int (*pre_patch)(struct klp_object *obj);
+	void (*post_unpatch)(struct klp_object *obj);
+};
+
+static struct kpp_author_callbacks *kpp_author_cbs;
 
 /* A run of table entries in one ELF section of this module. */
 struct kpp_range {
@@ -374,10 +387,12 @@ static void kpp_free(void)
 	kfree(kpp_patch);
 	kfree(kpp_funcs);
 	kfree(kpp_objs);
+	kfree(kpp_author_cbs);
 	kpp_objnames_free(&kpp_names);
 	kpp_patch = NULL;
 	kpp_funcs = NULL;
 	kpp_objs = NULL;
+	kpp_author_cbs = NULL;
 }
 
 /* Collect the object names and allocate the arrays that hold them. */
@@ -425,9 +440,51 @@ static int kpp_alloc(size_t *nfuncs)
 	kpp_funcs = kcalloc(*nfuncs + kpp_names.nr, sizeof(*kpp_funcs),
 			    GFP_KERNEL);
 	kpp_patch = kzalloc(sizeof(*kpp_patch), GFP_KERNEL);
-	if (!kpp_objs || !kpp_funcs || !kpp_patch)
+	kpp_author_cbs = kcalloc(kpp_names.nr, sizeof(*kpp_author_cbs),
+				 GFP_KERNEL);
+	if (!kpp_objs || !kpp_funcs || !kpp_patch || !kpp_author_cbs)
 		return -ENOMEM;
 	return 0;
+}
+
+/*
+ * A module object's callbacks: the author's, then, when the module goes
+ * away or its patching failed, this patch's relocations for it are undone
+ * so that the module can load again (kpatchpp-module-relocs.c).
+ */
+static int kpp_module_pre_patch(struct klp_object *obj)
+{
+	struct kpp_author_callbacks *cbs = &kpp_author_cbs[obj - kpp_objs];
+	int ret = cbs->pre_patch ? cbs->pre_patch(obj) : 0;
+
+	if (ret)
+		kpp_module_relocs_gone(obj);
+	return ret;
+}
+
+static void kpp_module_post_unpatch(struct klp_object *obj)
+{
+	struct kpp_author_callbacks *cbs = &kpp_author_cbs[obj - kpp_objs];
+
+	if (cbs->post_unpatch)
+		cbs->post_unpatch(obj);
+	kpp_module_relocs_gone(obj);
+}
+
+static void kpp_wrap_module_callbacks(void)
+{
+	size_t i;
+
+	for (i = 0; i < kpp_names.nr; i++) {
+		struct klp_callbacks *cbs = &kpp_objs[i].callbacks;
+
+		if (!kpp_objs[i].name)
+			continue;
+		kpp_author_cbs[i].pre_patch = cbs->pre_patch;
+		kpp_author_cbs[i].post_unpatch = cbs->post_unpatch;
+		cbs->pre_patch = kpp_module_pre_patch;
+		cbs->post_unpatch = kpp_module_post_unpatch;
+	}
 }
 
 static int kpp_build_patch(void)
@@ -457,6 +514,7 @@ static int kpp_build_patch(void)
 	ret = kpp_walk_callback_sections(kpp_attach_callbacks, NULL, true);
 	if (ret)
 		return ret;
+	kpp_wrap_module_callbacks();
 	ret = kpp_walk_sections(KPP_SEC_FORCE, sizeof(void *),
 				   kpp_log_force, NULL);
 	if (ret)

@@ -98,6 +98,7 @@ build_module() {
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	cp "$repo/kmod/patch/Kbuild" "$repo/kmod/patch/kpatchpp-template.c" \
+		"$repo/kmod/patch/kpatchpp-module-relocs.c" "$repo/kmod/patch/kpatchpp-module-relocs.h" \
 		"$repo/kmod/patch/kpatchpp-macros.h" "$dir/"
 	cp "$workdir/gen/output.o" "$dir/"
 	step "building $name.ko" "$workdir/module-build.log" \
@@ -139,6 +140,7 @@ EOF
 	step "building the converter" "$workdir/converter-build.log" \
 		g++ -std=c++20 -O1 -I"$repo" -o "$dir/klp-convert" "$dir/main.cpp" \
 		"$repo/kpatch-build/module/klp_convert.cpp" "$repo/libkpp/log.cpp" "$repo/libkpp/klp_sections.cpp" \
+		"$repo/libkpp/module_name.cpp" \
 		"$repo"/libkpp/elf/*.cpp $(pkg-config --cflags --libs libelf) -lfmt
 	echo "$dir/klp-convert"
 }

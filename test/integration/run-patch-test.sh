@@ -2,6 +2,7 @@
 # One integration test: build the patch in patches/NAME with kpatch-build
 # against the cached test kernel, boot it in QEMU, and run the check before
 # loading, while loaded, and after unloading (guest/patch-test.sh).
+# A folder's NAME.c files are guest helper programs, /test/NAME in the guest.
 # A test with an `expect-refusal` file instead expects kpatch-build to refuse
 # with exactly one output line containing that file's text, and to exit with
 # status 1 (a refusal) or the one in `expect-status` (2: an error).
@@ -118,6 +119,14 @@ add_module() {
 }
 [ -f "$dir/modules" ] && while read -r m; do add_module "$tree/$m"; done <"$dir/modules"
 [ ${#oot[@]} -gt 0 ] && for ko in "${oot_kos[@]}"; do add_module "$ko"; done
+# A folder's NAME.c is a guest helper program: built for the host (the
+# guest is the same architecture) and put in the initramfs as /test/NAME.
+for src in "$dir"/*.c; do
+	[ -e "$src" ] || continue
+	prog=$work/$(basename "$src" .c)
+	gcc -O2 -Wall -Wextra -Werror -o "$prog" "$src"
+	extra+=("$prog")
+done
 if [ -n "$variant" ]; then
 	mkdir -p "$work/variant"
 	if [ -x "$here/$variant/host-checks.sh" ]; then

@@ -219,6 +219,21 @@ TEST_F(Diff, RefusesChangedInitFunction) {
         {"init"}, RefusalKind::InitCode);
 }
 
+// A module runs its init code when it is loaded, not at boot: the reason
+// says so instead of "already run in the running kernel".
+TEST_F(Diff, RefusesChangedModuleInitFunctionSayingWhenItRuns) {
+    parent = "foomod";
+    expect_refusal(
+        [&] {
+            diff("__attribute__((section(\".init.text\"))) int setup(int a) { return a + 1; }\n"
+                 "int keep(int a) { return a; }\n",
+                 "__attribute__((section(\".init.text\"))) int setup(int a) { return a + 2; }\n"
+                 "int keep(int a) { return a; }\n");
+        },
+        {"setup", "foomod runs its init code when the module is loaded", "frees it"},
+        RefusalKind::InitCode);
+}
+
 TEST_F(Diff, RefusesChangedFunctionWithoutFtraceHook) {
     expect_refusal(
         [&] {
@@ -288,6 +303,46 @@ TEST_F(Diff, ModuleExportsAreLivepatchSymbolsOfTheExporterVmlinuxsArePlain) {
     EXPECT_EQ(call_target("drivers/net/other-mod"),
               std::vector<std::string>{".klp.sym.other_mod.shared_helper,0"});
     EXPECT_EQ(call_target("vmlinux"), std::vector<std::string>{"shared_helper"});
+}
+
+// A global function the patch makes static (and changes) is the running
+// kernel's global function, replaced: not a new copy beside it that
+// unchanged data (an ops table) would keep bypassing, and no data change.
+TEST_F(Diff, FunctionMadeStaticReplacesTheKernelsGlobalFunction) {
+    const std::string ops = "struct ops { int (*fn)(int); };\n";
+    diff::Result r =
+        diff(ops + "__attribute__((noinline)) int helper(int a) { return a + 1; }\n"
+                   "const struct ops my_ops = { .fn = helper };\n"
+                   "int user(int a) { return helper(a) * 2; }\n",
+             ops + "static __attribute__((noinline)) int helper(int a) { return a + 2; }\n"
+                   "const struct ops my_ops = { .fn = helper };\n"
+                   "int user(int a) { return helper(a) * 2; }\n");
+    ASSERT_TRUE(r.changed);
+    auto helper = std::find_if(r.functions.begin(), r.functions.end(),
+                               [](const auto &f) { return f.name == "helper"; });
+    ASSERT_NE(helper, r.functions.end());
+    EXPECT_FALSE(helper->is_new) << "helper must replace the kernel's global helper";
+    auto out = elf::Object::read(output.string());
+    EXPECT_EQ(out->find_symbol("my_ops"), nullptr) << "my_ops did not change";
+    std::vector<std::string> replaced = targets(*out, ".kpatchpp.funcs");
+    EXPECT_NE(std::find(replaced.begin(), replaced.end(), "helper"), replaced.end());
+}
+
+// The reverse: a static function made global, unchanged, is still the
+// kernel's local function, which callers refer to (sympos 0: its name is
+// unique), not a new copy in the patch.
+TEST_F(Diff, StaticFunctionMadeGlobalIsStillTheKernelsLocalFunction) {
+    diff::Result r = diff("static __attribute__((noinline)) int helper(int a) { return a + 1; }\n"
+                          "int user(int a) { return helper(a) * 2; }\n",
+                          "__attribute__((noinline)) int helper(int a) { return a + 1; }\n"
+                          "int user(int a) { return helper(a) * 3; }\n");
+    ASSERT_TRUE(r.changed);
+    EXPECT_TRUE(has_function(r, "user"));
+    EXPECT_FALSE(has_function(r, "helper"));
+    auto out = elf::Object::read(output.string());
+    std::vector<std::string> names = targets(*out, ".text.user");
+    EXPECT_NE(std::find(names.begin(), names.end(), ".klp.sym.vmlinux.helper,0"), names.end())
+        << ::testing::PrintToString(names);
 }
 
 TEST_F(Diff, UnchangedDataWithChangedUserIsReferencedNotCopied) {
