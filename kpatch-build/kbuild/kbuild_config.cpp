@@ -28,7 +28,25 @@ std::vector<std::string> tree_make_variables(const std::filesystem::path &kernel
     for (std::string_view name : {"ARCH", "LLVM", "CROSS_COMPILE"})
         if (auto value = recorded_make_variable(text.str(), name); value && !value->empty())
             variables.push_back(std::string(name) + "=" + *value);
+    if (auto llvm = llvm_of_tools(recorded_make_variable(text.str(), "CC").value_or(""),
+                                  recorded_make_variable(text.str(), "LD").value_or(""));
+        llvm && !recorded_make_variable(text.str(), "LLVM").value_or("").size())
+        variables.push_back("LLVM=" + *llvm);
     return variables;
+}
+
+std::optional<std::string> llvm_of_tools(std::string_view cc, std::string_view ld) {
+    size_t slash = cc.rfind('/');
+    std::string_view dir = slash == std::string_view::npos ? "" : cc.substr(0, slash + 1);
+    std::string_view program = cc.substr(dir.size());
+    std::string_view linker =
+        ld.substr(ld.rfind('/') == std::string_view::npos ? 0 : ld.rfind('/') + 1);
+    if (!program.starts_with("clang") || !linker.starts_with("ld.lld"))
+        return std::nullopt;
+    std::string_view suffix = program.substr(5);
+    if (!dir.empty())
+        return suffix.empty() ? std::optional(std::string(dir)) : std::nullopt;
+    return suffix.empty() ? "1" : std::string(suffix);
 }
 
 } // namespace kpp::build

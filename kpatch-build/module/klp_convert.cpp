@@ -418,6 +418,12 @@ ConvertResult convert_object(elf::Object &obj, const Symvers &symvers,
         elf::Symbol &sym = *owned;
         if (sym.is_section())
             continue;
+        // A C asm label quotes the name for the assembler (its comma would
+        // separate operands): gcc emits it as assembler text, which drops the
+        // quotes, while clang's integrated assembler keeps them in the name.
+        if (sym.name.size() > 2 && sym.name.front() == '"' && sym.name.back() == '"' &&
+            sym.name.starts_with("\"" + std::string(kSymPrefix)))
+            sym.name = sym.name.substr(1, sym.name.size() - 2);
         std::optional<KlpSymbolName> parsed;
         try {
             parsed = parse_klp_symbol(sym.name);

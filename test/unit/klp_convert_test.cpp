@@ -301,6 +301,22 @@ TEST(KlpConvert, ParsesSymbolNames) {
     EXPECT_FALSE(kpp::klp::is_valid_objname("a.b"));
 }
 
+TEST(KlpConvert, QuotedLivepatchNameFromClangsAssemblerIsUnquoted) {
+    // extern ... __asm__("\".klp.sym.vmlinux.text_poke_set,0\""): gcc's
+    // assembler text drops the quotes, clang's integrated assembler keeps them.
+    TempDir dir;
+    Fixture f;
+    f.reloc(f.text2, 12, R_X86_64_PLT32, f.undef("\".klp.sym.vmlinux.text_poke_set,0\""), -4);
+    auto out = f.convert_and_reread(dir);
+    Symbol *sym = out->find_symbol(".klp.sym.vmlinux.text_poke_set,0");
+    ASSERT_NE(sym, nullptr);
+    EXPECT_EQ(sym->shndx, kpp::elf::kShnLivepatch);
+    EXPECT_EQ(out->find_symbol("\".klp.sym.vmlinux.text_poke_set,0\""), nullptr);
+    Section *klp = out->find_section(".klp.rela.vmlinux..text.ext4_foo");
+    ASSERT_NE(klp, nullptr);
+    EXPECT_EQ(relocs_against(klp, ".klp.sym.vmlinux.text_poke_set,0"), 1u);
+}
+
 TEST(KlpConvert, RefusesDefinedLivepatchSymbol) {
     TempDir dir;
     Fixture f;

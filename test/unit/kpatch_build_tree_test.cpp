@@ -36,6 +36,12 @@ TEST(KpatchBuildKbuildConfig, PassesOnlyUserChosenNonEmptyVariables) {
     TempTree tree;
     tree.write("include/config/auto.conf.cmd", kAutoConfCmd);
     EXPECT_EQ(tree_make_variables(tree.root()), std::vector<std::string>{"ARCH=x86_64"});
+    EXPECT_EQ(llvm_of_tools("clang", "ld.lld"), "1");
+    EXPECT_EQ(llvm_of_tools("clang-14", "ld.lld-14"), "-14");
+    EXPECT_EQ(llvm_of_tools("/usr/lib/llvm-14/bin/clang", "/usr/lib/llvm-14/bin/ld.lld"),
+              "/usr/lib/llvm-14/bin/");
+    EXPECT_EQ(llvm_of_tools("clang", "ld"), std::nullopt); // clang with GNU ld: no LLVM=
+    EXPECT_EQ(llvm_of_tools("gcc", "ld"), std::nullopt);
     TempTree unconfigured;
     EXPECT_TRUE(tree_make_variables(unconfigured.root()).empty());
 }
