@@ -78,6 +78,7 @@ cache_key() {
 		echo "recipe $recipe_version"
 		echo "source $srcid"
 		echo "gcc $(gcc --version | head -n1)"
+		[ ${#make_vars[@]} -eq 0 ] || echo "make ${make_vars[*]} clang $(clang --version | head -n1)"
 		cat "$fragment"
 		# Only variants add lines: the base kernel's key must not change.
 		if [ -n "$variant" ]; then
@@ -128,9 +129,9 @@ configure_tree() {
 	progress "configuring (tinyconfig + ${fragments[*]##*/} + olddefconfig)"
 	# ARCH=x86_64 here only: with the default ARCH=x86, tinyconfig would
 	# answer "no" to the 64BIT prompt and start from a 32-bit config.
-	run_logged make -C "$src" ARCH=x86_64 tinyconfig
+	run_logged make -C "$src" ARCH=x86_64 "${make_vars[@]}" tinyconfig
 	run_logged "$src/scripts/kconfig/merge_config.sh" -m -O "$src" "$src/.config" "${fragments[@]}"
-	run_logged make -C "$src" ARCH=x86_64 olddefconfig
+	run_logged make -C "$src" ARCH=x86_64 "${make_vars[@]}" olddefconfig
 	verify_config "$src/.config"
 }
 
@@ -139,9 +140,9 @@ build_tree() {
 	progress "building bzImage modules with -j$jobs (log: $log)"
 	# No ARCH= from here on: users of the tree (make -C TREE M=...) run with
 	# the default ARCH=x86, and Kconfig re-syncs whenever ARCH changes.
-	run_logged make -C "$src" -j"$jobs" bzImage modules
+	run_logged make -C "$src" -j"$jobs" "${make_vars[@]}" bzImage modules
 	progress "make modules_prepare"
-	run_logged make -C "$src" -j"$jobs" modules_prepare
+	run_logged make -C "$src" -j"$jobs" "${make_vars[@]}" modules_prepare
 	verify_config "$src/.config"
 	[ -f "$src/arch/x86/boot/bzImage" ] || die "no bzImage after build; log: $log"
 	[ -f "$src/Module.symvers" ] || die "no Module.symvers after build; log: $log"
@@ -169,7 +170,7 @@ build_fresh() {
 	: >"$src/.scmversion"
 	configure_tree "$src"
 	build_tree "$src"
-	make -s -C "$src" kernelrelease >"$tree/kernelrelease"
+	make -s -C "$src" "${make_vars[@]}" kernelrelease >"$tree/kernelrelease"
 	cp "$log" "$tree/build.log"
 	ln -sfn ".tree-$key" "$kernels/.link-$key.$$"
 	mv -T "$kernels/.link-$key.$$" "$kernels/$key"
@@ -180,6 +181,11 @@ main() {
 	parse_args "$@"
 	fragments=("$fragment")
 	[ -z "$variant" ] || fragments+=("$here/kernel/variant-$variant.fragment")
+	# A variant's "# make-variable: NAME=VALUE" lines (LLVM=1) go to every
+	# make of the build; kbuild records them in include/config/auto.conf.cmd,
+	# where kpatch-build reads them back.
+	make_vars=()
+	while read -r var; do make_vars+=("$var"); done < <(sed -n 's/^# make-variable: //p' "${fragments[@]}")
 	check_tools
 	mkdir -p "$kernels"
 	local key dir
