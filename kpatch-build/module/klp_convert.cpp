@@ -211,7 +211,7 @@ class RelaMover {
                 result_.dropped_relocations++;
                 continue;
             }
-            std::string object = applied_with(base, ks);
+            std::string object = applied_with(rela, ks);
             check_target(base, r, ks, object);
             klp_section(object, base).relocs.push_back(r);
             result_.klp_relocations++;
@@ -220,18 +220,33 @@ class RelaMover {
     }
 
   private:
-    // The object whose loading applies a relocation in `base` to `ks`: the
-    // symbol's own object, except for another module's export used by a
-    // patched function of a module, which is applied with that function's
-    // module (loaded only while the exporter is: it depends on it). The
+    // The object whose loading applies a relocation in `rela` to `ks`: the
+    // symbol's own object, except for another module's export the patch
+    // does not change, used by a module's code: applied with that code's
+    // module (loaded only while the exporter is: it depends on it). That
+    // module is the patched function's, or for a piece of one (its .cold
+    // part in .text.unlikely.*) the patched module the section's other
+    // livepatch symbols name, else the only module the patch changes. The
     // livepatch core refuses vmlinux symbols in a module's sections, so
     // those stay with vmlinux.
-    std::string applied_with(const elf::Section &base, const KlpSymbolName &ks) const {
-        auto owner = patch_.func_sections.find(&base);
-        if (ks.objname == "vmlinux" || owner == patch_.func_sections.end() ||
-            owner->second.first == ks.objname || !exported_by(ks.symbol, ks.objname))
+    std::string applied_with(const elf::Section &rela, const KlpSymbolName &ks) const {
+        if (ks.objname == "vmlinux" || !exported_by(ks.symbol, ks.objname))
             return ks.objname;
-        return owner->second.first;
+        if (auto owner = patch_.func_sections.find(rela.base); owner != patch_.func_sections.end())
+            return owner->second.first;
+        if (patch_.names.contains(ks.objname))
+            return ks.objname;
+        std::set<std::string> modules;
+        for (const elf::Relocation &r : rela.relocs)
+            if (auto it = klp_syms_.find(r.sym); it != klp_syms_.end() &&
+                                                 it->second.objname != "vmlinux" &&
+                                                 patch_.names.contains(it->second.objname))
+                modules.insert(it->second.objname);
+        if (modules.empty())
+            for (const auto &name : patch_.names)
+                if (name != "vmlinux")
+                    modules.insert(name);
+        return modules.size() == 1 ? *modules.begin() : ks.objname;
     }
 
     bool exported_by(const std::string &symbol, const std::string &module) const {

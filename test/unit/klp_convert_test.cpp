@@ -499,6 +499,19 @@ TEST(KlpConvert, AnotherModulesExportGoesWithThePatchedFunctionsModule) {
     ASSERT_NE(ext4, nullptr);
     EXPECT_EQ(relocs_against(ext4, ".klp.sym.jbd2.jbd2_journal_start,0"), 1u);
     EXPECT_EQ(out->find_section(".klp.rela.jbd2..text.ext4_foo"), nullptr);
+    // The same from ext4_foo's .cold piece, which .kpatchpp.funcs does not
+    // list: ext4 is the only module the patch changes.
+    TempDir dir3;
+    Fixture h;
+    h.symvers["jbd2_journal_start"] = {"fs/jbd2/jbd2", "EXPORT_SYMBOL", ""};
+    Section *cold =
+        h.obj->add_section(".text.unlikely.ext4_foo", SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, 16);
+    cold->data.assign(16, 0x90);
+    h.reloc(cold, 4, R_X86_64_PLT32, h.undef(".klp.sym.jbd2.jbd2_journal_start,0"), -4);
+    auto out3 = h.convert_and_reread(dir3);
+    Section *piece = out3->find_section(".klp.rela.ext4..text.unlikely.ext4_foo");
+    ASSERT_NE(piece, nullptr);
+    EXPECT_EQ(relocs_against(piece, ".klp.sym.jbd2.jbd2_journal_start,0"), 1u);
     // Not exported by jbd2: a symbol of a module the patch does not touch.
     TempDir dir2;
     Fixture g;
