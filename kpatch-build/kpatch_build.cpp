@@ -198,6 +198,11 @@ Plan make_plan(const Options &options, const WorkDir &work, const Progress &prog
     recover_killed_run(plan.kernel.source_dir);
     if (!plan.kernel.stock) {
         check_tree_files_match(plan.kernel);
+        // A tree built with LLVM=... is compiled with its clang unless the
+        // user says otherwise (CC=...).
+        if (auto clang = llvm_compiler(tree_make_variables(plan.kernel.source_dir));
+            clang && !std::getenv("CC"))
+            setenv("CC", clang->c_str(), 1);
         // (find_stock_kernel_tree() checks a distribution kernel's compiler.)
         if (options.skip_compiler_check)
             log::warn("not checking that {} is the compiler that built the kernel",

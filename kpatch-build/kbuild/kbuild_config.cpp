@@ -49,4 +49,16 @@ std::optional<std::string> llvm_of_tools(std::string_view cc, std::string_view l
     return suffix.empty() ? "1" : std::string(suffix);
 }
 
+std::optional<std::string> llvm_compiler(const std::vector<std::string> &make_variables) {
+    for (const auto &variable : make_variables) {
+        if (!variable.starts_with("LLVM="))
+            continue;
+        std::string value = variable.substr(5);
+        if (value == "1")
+            return "clang";
+        return value.ends_with('/') ? value + "clang" : "clang" + value;
+    }
+    return std::nullopt;
+}
+
 } // namespace kpp::build

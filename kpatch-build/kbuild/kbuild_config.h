@@ -30,4 +30,8 @@ std::vector<std::string> tree_make_variables(const std::filesystem::path &kernel
 // nullopt when they are not LLVM's.
 std::optional<std::string> llvm_of_tools(std::string_view cc, std::string_view ld);
 
+// The compiler kbuild uses for LLVM=... among `make_variables` ("clang",
+// "clang-14", "/usr/lib/llvm-14/bin/clang"); nullopt without LLVM=.
+std::optional<std::string> llvm_compiler(const std::vector<std::string> &make_variables);
+
 } // namespace kpp::build

@@ -42,6 +42,10 @@ TEST(KpatchBuildKbuildConfig, PassesOnlyUserChosenNonEmptyVariables) {
               "/usr/lib/llvm-14/bin/");
     EXPECT_EQ(llvm_of_tools("clang", "ld"), std::nullopt); // clang with GNU ld: no LLVM=
     EXPECT_EQ(llvm_of_tools("gcc", "ld"), std::nullopt);
+    EXPECT_EQ(llvm_compiler({"ARCH=x86", "LLVM=1"}), "clang");
+    EXPECT_EQ(llvm_compiler({"LLVM=-14"}), "clang-14");
+    EXPECT_EQ(llvm_compiler({"LLVM=/usr/lib/llvm-14/bin/"}), "/usr/lib/llvm-14/bin/clang");
+    EXPECT_EQ(llvm_compiler({"ARCH=x86_64"}), std::nullopt);
     TempTree unconfigured;
     EXPECT_TRUE(tree_make_variables(unconfigured.root()).empty());
 }
