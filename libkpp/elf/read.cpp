@@ -151,6 +151,12 @@ void read_relocations(Object &obj) {
         sec->relocs.reserve(count);
         for (size_t i = 0; i < count; i++) {
             size_t symidx = ELF64_R_SYM(relas[i].r_info);
+            // Type 0 is "none" on every architecture: a linker leaves such
+            // entries, against no symbol, where a relocation's target was
+            // discarded (clang's .debug_addr in a linked module). They do
+            // nothing, and the table is rewritten without them.
+            if (symidx == 0 && ELF64_R_TYPE(relas[i].r_info) == 0)
+                continue;
             if (symidx == 0 || symidx >= obj.symbols.size())
                 throw Error("{}: relocation {} in {} refers to symbol {}, which does not exist",
                             obj.path, i, sec->name, symidx);

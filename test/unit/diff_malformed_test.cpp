@@ -1,6 +1,7 @@
 // Malformed input through the create-diff-object CLI: every case must end
 // with exit status 1 or 2 (never a signal) and exactly one error line on
 // stderr naming the bad file.
+#include "libkpp/elf/object.h"
 #include "testing/compile.h"
 #include "testing/elf_bytes.h"
 
@@ -188,6 +189,37 @@ TEST_F(Malformed, RelocationToMissingSymbol) {
     }
     ASSERT_TRUE(patched_one);
     expect_clean_error(copy_with("badsym.o", bytes));
+}
+
+// A "none" relocation against no symbol (what a linker leaves for a
+// discarded target) is read as nothing, not as a reference to symbol 0;
+// symbol 0 with a real type stays an error (above: RelocationToMissingSymbol).
+TEST_F(Malformed, NoneRelocationAgainstNoSymbolIsDropped) {
+    std::string bytes = read_file(good);
+    Elf64_Ehdr eh;
+    std::memcpy(&eh, bytes.data(), sizeof eh);
+    std::string rela_name;
+    size_t before = 0;
+    for (int i = 0; i < eh.e_shnum && rela_name.empty(); i++) {
+        Elf64_Shdr sh;
+        std::memcpy(&sh, bytes.data() + eh.e_shoff + i * eh.e_shentsize, sizeof sh);
+        if (sh.sh_type != SHT_RELA || sh.sh_size == 0)
+            continue;
+        Elf64_Rela rela;
+        std::memcpy(&rela, bytes.data() + sh.sh_offset, sizeof rela);
+        rela.r_info = ELF64_R_INFO(0, 0);
+        std::memcpy(bytes.data() + sh.sh_offset, &rela, sizeof rela);
+        auto original = kpp::elf::Object::read(good.string());
+        for (auto &sec : original->sections)
+            if (sec->hdr.sh_offset == sh.sh_offset && sec->is_rela()) {
+                rela_name = sec->name;
+                before = sec->relocs.size();
+            }
+    }
+    ASSERT_FALSE(rela_name.empty());
+    auto obj = kpp::elf::Object::read(copy_with("none.o", bytes).string());
+    ASSERT_NE(obj->find_section(rela_name), nullptr);
+    EXPECT_EQ(obj->find_section(rela_name)->relocs.size(), before - 1);
 }
 
 TEST_F(Malformed, SectionHeaderOffsetPastEnd) {
