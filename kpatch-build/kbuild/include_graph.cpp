@@ -51,6 +51,19 @@ std::pair<std::string_view, std::string_view> directive(std::string_view line) {
     return {keyword, trim_left(line.substr(keyword.size()))};
 }
 
+// Calls visit(keyword, rest) for each preprocessor directive line of `text`.
+template <typename Visit> void for_each_directive(std::string_view text, Visit visit) {
+    for (size_t start = 0; start < text.size();) {
+        size_t end = text.find('\n', start);
+        std::string_view line = text.substr(
+            start, end == std::string_view::npos ? std::string_view::npos : end - start);
+        start = end == std::string_view::npos ? text.size() : end + 1;
+        auto [keyword, rest] = directive(line);
+        if (!keyword.empty())
+            visit(keyword, rest);
+    }
+}
+
 bool looks_like_file_name(std::string_view name) {
     size_t dot = name.rfind('.');
     return dot != std::string_view::npos && dot + 1 < name.size() &&
@@ -69,14 +82,9 @@ struct DefinedFiles {
 
 DefinedFiles defined_files(std::string_view text) {
     DefinedFiles defined;
-    for (size_t start = 0; start < text.size();) {
-        size_t end = text.find('\n', start);
-        std::string_view line = text.substr(
-            start, end == std::string_view::npos ? std::string_view::npos : end - start);
-        start = end == std::string_view::npos ? text.size() : end + 1;
-        auto [keyword, rest] = directive(line);
+    for_each_directive(text, [&](std::string_view keyword, std::string_view rest) {
         if (keyword != "define")
-            continue;
+            return;
         std::string_view macro = word_at(rest);
         std::string_view value = trim_left(rest.substr(macro.size()));
         if (auto name = delimited_name(value); name && looks_like_file_name(name->name)) {
@@ -86,7 +94,7 @@ DefinedFiles defined_files(std::string_view text) {
             if (std::string_view stem = word_at(value); !stem.empty())
                 defined.files.push_back({IncludeDirective::Kind::Angle, std::string(stem) + ".h"});
         }
-    }
+    });
     return defined;
 }
 
@@ -283,20 +291,14 @@ std::string unit_source(const fs::path &tree, const std::string &goal) {
 
 std::vector<IncludeDirective> include_directives(std::string_view text) {
     std::vector<IncludeDirective> found;
-    for (size_t start = 0; start < text.size();) {
-        size_t end = text.find('\n', start);
-        std::string_view line = text.substr(
-            start, end == std::string_view::npos ? std::string_view::npos : end - start);
-        start = end == std::string_view::npos ? text.size() : end + 1;
-        auto [keyword, rest] = directive(line);
+    for_each_directive(text, [&](std::string_view keyword, std::string_view rest) {
         if (keyword != "include" && keyword != "include_next")
-            continue;
-        if (auto name = delimited_name(rest)) {
+            return;
+        if (auto name = delimited_name(rest))
             found.push_back(*name);
-        } else if (std::string_view macro = word_at(rest); !macro.empty()) {
+        else if (std::string_view macro = word_at(rest); !macro.empty())
             found.push_back({IncludeDirective::Kind::Computed, std::string(macro)});
-        }
-    }
+    });
     return found;
 }
 

@@ -1,5 +1,6 @@
 #include "kpatch-build/kbuild/uncompiled_source.h"
 
+#include "kpatch-build/kbuild/include_graph.h"
 #include "kpatch-build/kbuild/kconfig_values.h"
 #include "kpatch-build/util/text_file.h"
 
@@ -23,26 +24,9 @@ bool may_include(const fs::path &file) {
 // and joydev.c.
 std::set<std::string> included_names(std::string_view text) {
     std::set<std::string> names;
-    for (size_t start = 0; start < text.size();) {
-        size_t end = text.find('\n', start);
-        std::string_view line =
-            text.substr(start, end == std::string_view::npos ? end : end - start);
-        start = end == std::string_view::npos ? text.size() : end + 1;
-        size_t hash = line.find_first_not_of(" \t");
-        if (hash == std::string_view::npos || line[hash] != '#')
-            continue;
-        size_t word = line.find_first_not_of(" \t", hash + 1);
-        if (word == std::string_view::npos || line.substr(word, 7) != "include")
-            continue;
-        size_t open = line.find_first_of("\"<", word + 7);
-        if (open == std::string_view::npos)
-            continue;
-        size_t close = line.find_first_of("\">", open + 1);
-        std::string_view path = line.substr(
-            open + 1, close == std::string_view::npos ? std::string_view::npos : close - open - 1);
-        size_t slash = path.rfind('/');
-        names.emplace(slash == std::string_view::npos ? path : path.substr(slash + 1));
-    }
+    for (const auto &directive : include_directives(text))
+        if (directive.kind != IncludeDirective::Kind::Computed)
+            names.insert(fs::path(directive.name).filename().string());
     return names;
 }
 
