@@ -30,6 +30,17 @@ std::string preprocess_target(const fs::path &tree, const std::string &object) {
     return base.string() + ".i";
 }
 
+namespace {
+
+// Each unit's file ids sorted, so objects_using() binary-searches them: a
+// stable update asks about ~90 headers read by ~4700 units each.
+void sort_unique(std::vector<size_t> &ids) {
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+}
+
+} // namespace
+
 void HeaderDependencies::add(const std::string &object, const std::vector<std::string> &files) {
     auto &ids = deps_[object];
     for (const auto &file : files) {
@@ -38,6 +49,7 @@ void HeaderDependencies::add(const std::string &object, const std::vector<std::s
             files_.push_back(file);
         ids.push_back(it->second);
     }
+    sort_unique(ids);
 }
 
 std::optional<std::vector<std::string>>
@@ -52,7 +64,7 @@ HeaderDependencies::objects_using(const std::string &path,
         if (read == deps_.end())
             throw Error("internal error: {} was not scanned for its headers", object);
         if (id != file_ids_.end() &&
-            std::find(read->second.begin(), read->second.end(), id->second) != read->second.end())
+            std::binary_search(read->second.begin(), read->second.end(), id->second))
             objects.push_back(object);
     }
     return objects;
@@ -102,6 +114,7 @@ HeaderDependencies HeaderDependencies::load(const fs::path &file) {
                     throw Error("{}: file id {} out of range", file.string(), id);
                 ids.push_back(id);
             }
+            sort_unique(ids);
         } else if (line[0] == 'X') {
             deps.unscanned_.insert(line.substr(2));
         } else {
